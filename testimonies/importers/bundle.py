@@ -1,0 +1,567 @@
+"""Import of a `testimony-bundle/1` document: all or nothing (DESIGN.md)."""
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import (
+    Appearance,
+    ConsentRecord,
+    Episode,
+    JobType,
+    Narrator,
+    Redaction,
+    Segment,
+    Series,
+    Testimony,
+    Theme,
+    hash_reference_code,
+)
+from ..redaction import Span, default_label, public_text
+from ..services import public_fields, scanner_for
+from .validate import BundleError, load_bundle_json, validate_bundle
+
+
+@dataclass
+class ImportReport:
+    created: dict[str, int] = field(default_factory=dict)
+    reused: dict[str, int] = field(default_factory=dict)
+
+    def count(self, bucket: dict[str, int], kind: str) -> None:
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+    def __str__(self) -> str:
+        def fmt(bucket: dict[str, int]) -> str:
+            return ", ".join(f"{n} {kind}" for kind, n in bucket.items()) or "nothing"
+
+        return f"created {fmt(self.created)}; reused {fmt(self.reused)}"
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _translated(data: dict, key: str) -> tuple[str, str]:
+    value = data.get(key) or {}
+    return value.get("fr", ""), value.get("en", "")
+
+
+def safe_media_path(base_dir: Path, relative: str, path: str) -> Path:
+    """The media file named by a bundle, refusing anything outside its folder."""
+    candidate = Path(relative)
+    if (
+        candidate.is_absolute()
+        or relative.startswith(("/", "\\"))
+        or ":" in candidate.parts[0]
+    ):
+        raise BundleError(
+            path, f"media path {relative!r} must be relative to the bundle"
+        )
+    if any(part == ".." for part in candidate.parts):
+        raise BundleError(path, f"media path {relative!r} leaves the bundle's folder")
+    base = base_dir.resolve()
+    current = base
+    for part in candidate.parts:
+        current = current / part
+        if current.is_symlink():
+            raise BundleError(
+                path, f"media path {relative!r} goes through a symbolic link"
+            )
+    if not current.resolve().is_relative_to(base):
+        raise BundleError(path, f"media path {relative!r} leaves the bundle's folder")
+    if not current.is_file():
+        raise BundleError(path, f"media file {relative!r} not found beside the bundle")
+    return current
+
+
+class _Importer:
+    def __init__(self, data: dict, base_dir: Path | None, now: datetime) -> None:
+        self.data = data
+        self.base_dir = base_dir
+        self.now = now
+        self.report = ImportReport()
+        self.job_types: dict[str, JobType] = {}
+        self.themes: dict[str, Theme] = {}
+        self.episodes: dict[str, Episode] = {}
+        self.narrators: dict[str, Narrator] = {}
+        self.saved_files: list[str] = []
+
+    # -- taxonomy --------------------------------------------------------
+
+    def job_type(self, slug: str, path: str) -> JobType:
+        if slug not in self.job_types:
+            found = JobType.objects.filter(slug=slug).first()
+            if found is None:
+                raise BundleError(path, f"unknown job type {slug!r}")
+            self.job_types[slug] = found
+        return self.job_types[slug]
+
+    def theme(self, slug: str, path: str) -> Theme:
+        if slug not in self.themes:
+            found = Theme.objects.filter(slug=slug).first()
+            if found is None:
+                raise BundleError(path, f"unknown theme {slug!r}")
+            self.themes[slug] = found
+        return self.themes[slug]
+
+    def import_job_types(self) -> None:
+        for i, item in enumerate(self.data.get("job_types", [])):
+            path = f"job_types[{i}]"
+            name_fr, name_en = _translated(item, "name")
+            description_fr, description_en = _translated(item, "description")
+            values = {
+                "name_fr": name_fr,
+                "name_en": name_en,
+                "description_fr": description_fr,
+                "description_en": description_en,
+                "isco": item.get("isco", ""),
+            }
+            stored = JobType.objects.filter(slug=item["slug"]).first()
+            if stored is not None:
+                _compare_translated(path, "job type", stored, values)
+                self.report.count(self.report.reused, "job types")
+            else:
+                stored = JobType.objects.create(slug=item["slug"], **values)
+                self.report.count(self.report.created, "job types")
+            self.job_types[item["slug"]] = stored
+
+    def import_themes(self) -> None:
+        items = self.data.get("themes", [])
+        pending_parents: list[tuple[Theme, str, str]] = []
+        for i, item in enumerate(items):
+            path = f"themes[{i}]"
+            name_fr, name_en = _translated(item, "name")
+            stored = Theme.objects.filter(slug=item["slug"]).first()
+            if stored is not None:
+                _compare_translated(
+                    path, "theme", stored, {"name_fr": name_fr, "name_en": name_en}
+                )
+                stored_parent = stored.parent.slug if stored.parent_id else None
+                if stored_parent != item.get("parent"):
+                    raise BundleError(
+                        f"{path}.parent",
+                        f"differs from the stored theme ({item.get('parent')!r} in the "
+                        f"bundle, {stored_parent!r} stored); nothing is overwritten",
+                    )
+                self.report.count(self.report.reused, "themes")
+            else:
+                stored = Theme.objects.create(
+                    slug=item["slug"], name_fr=name_fr, name_en=name_en
+                )
+                self.report.count(self.report.created, "themes")
+                if item.get("parent"):
+                    pending_parents.append((stored, item["parent"], f"{path}.parent"))
+            self.themes[item["slug"]] = stored
+        for theme, parent_slug, path in pending_parents:
+            parent = self.theme(parent_slug, path)
+            ancestor, seen = parent, {theme.slug}
+            while ancestor is not None:
+                if ancestor.slug in seen:
+                    raise BundleError(
+                        path, f"theme {theme.slug!r} would be its own ancestor"
+                    )
+                seen.add(ancestor.slug)
+                ancestor = ancestor.parent
+            theme.parent = parent
+            theme.save(update_fields=["parent"])
+
+    def import_series(self) -> None:
+        for i, item in enumerate(self.data.get("series", [])):
+            path = f"series[{i}]"
+            description_fr, description_en = _translated(item, "description")
+            values = {
+                "title": item["title"],
+                "broadcaster": item.get("broadcaster", ""),
+                "url": item.get("url", ""),
+                "description_fr": description_fr,
+                "description_en": description_en,
+            }
+            series = Series.objects.filter(slug=item["slug"]).first()
+            if series is not None:
+                _compare_translated(path, "series", series, values)
+                self.report.count(self.report.reused, "series")
+            else:
+                series = Series.objects.create(slug=item["slug"], **values)
+                self.report.count(self.report.created, "series")
+            stored_episodes = {e.slug: e for e in series.episodes.all()}
+            numbers = {e.number: e.slug for e in stored_episodes.values()}
+            for j, episode_item in enumerate(item.get("episodes", [])):
+                episode_path = f"{path}.episodes[{j}]"
+                synopsis_fr, synopsis_en = _translated(episode_item, "synopsis")
+                values = {
+                    "number": episode_item["number"],
+                    "title": episode_item["title"],
+                    "broadcast_on": _date(episode_item.get("broadcast_on")),
+                    "duration": episode_item.get("duration"),
+                    "url": episode_item.get("url", ""),
+                    "synopsis_fr": synopsis_fr,
+                    "synopsis_en": synopsis_en,
+                }
+                episode = stored_episodes.get(episode_item["slug"])
+                if episode is not None:
+                    _compare_translated(episode_path, "episode", episode, values)
+                    self.report.count(self.report.reused, "episodes")
+                else:
+                    other = numbers.get(values["number"])
+                    if other is not None:
+                        raise BundleError(
+                            f"{episode_path}.number",
+                            f"episode number {values['number']} is already taken by "
+                            f"{series.slug}/{other}",
+                        )
+                    episode = Episode.objects.create(
+                        series=series, slug=episode_item["slug"], **values
+                    )
+                    numbers[episode.number] = episode.slug
+                    self.report.count(self.report.created, "episodes")
+                self.episodes[f"{series.slug}/{episode.slug}"] = episode
+
+    def episode(self, ref: str, path: str) -> Episode:
+        if ref not in self.episodes:
+            series_slug, episode_slug = ref.split("/", 1)
+            found = Episode.objects.filter(
+                series__slug=series_slug, slug=episode_slug
+            ).first()
+            if found is None:
+                raise BundleError(path, f"unknown episode {ref!r}")
+            self.episodes[ref] = found
+        return self.episodes[ref]
+
+    # -- narrators -------------------------------------------------------
+
+    def import_narrators(self) -> None:
+        for i, item in enumerate(self.data.get("narrators", [])):
+            path = f"narrators[{i}]"
+            descriptor_fr, descriptor_en = _translated(item, "descriptor")
+            private = item.get("private", {})
+            if "reference_code" in item:
+                code_hash = hash_reference_code(item["reference_code"])
+            else:
+                code_hash = item.get("reference_code_hash", "")
+            values = {
+                "public_name": item["public_name"],
+                "identity": item["identity"],
+                "descriptor_fr": descriptor_fr,
+                "descriptor_en": descriptor_en,
+                "country": item.get("country", ""),
+                "region": item.get("region", ""),
+                "birth_decade": item.get("birth_decade"),
+                "sensitive_terms": item.get("sensitive_terms", []),
+                "legal_name": private.get("legal_name", ""),
+                "contact": private.get("contact", ""),
+                "private_notes": private.get("notes", ""),
+                "reference_code_hash": code_hash,
+            }
+            job_types = [
+                self.job_type(slug, f"{path}.job_types[{k}]")
+                for k, slug in enumerate(item.get("job_types", []))
+            ]
+            narrator = Narrator.objects.filter(key=item["key"]).first()
+            if narrator is not None:
+                _compare_narrator(path, narrator, values, job_types)
+                self.report.count(self.report.reused, "narrators")
+            else:
+                if (
+                    code_hash
+                    and Narrator.objects.filter(reference_code_hash=code_hash).exists()
+                ):
+                    key = (
+                        "reference_code"
+                        if "reference_code" in item
+                        else "reference_code_hash"
+                    )
+                    raise BundleError(
+                        f"{path}.{key}",
+                        "this reference code belongs to another narrator",
+                    )
+                narrator = Narrator.objects.create(key=item["key"], **values)
+                narrator.job_types.set(job_types)
+                self.report.count(self.report.created, "narrators")
+            self.narrators[item["key"]] = narrator
+
+    def narrator(self, key: str, path: str) -> Narrator:
+        if key not in self.narrators:
+            found = Narrator.objects.filter(key=key).first()
+            if found is None:
+                raise BundleError(path, f"unknown narrator {key!r}")
+            self.narrators[key] = found
+        return self.narrators[key]
+
+    # -- testimonies -----------------------------------------------------
+
+    def import_testimonies(self) -> None:
+        items = self.data.get("testimonies", [])
+        slugs = [item["slug"] for item in items]
+        taken = set(
+            Testimony.objects.filter(slug__in=slugs).values_list("slug", flat=True)
+        )
+        segments: list[Segment] = []
+        # (segment list index, redactions of it) to bulk-insert once pks exist.
+        redactions: list[tuple[int, list[Redaction]]] = []
+        for i, item in enumerate(items):
+            path = f"testimonies[{i}]"
+            if item["slug"] in taken:
+                raise BundleError(
+                    f"{path}.slug",
+                    f"a testimony {item['slug']!r} already exists; "
+                    "nothing is overwritten",
+                )
+            self.import_testimony(path, item, segments, redactions)
+        Segment.objects.bulk_create(segments, batch_size=2000)
+        rows: list[Redaction] = []
+        for index, items_of_segment in redactions:
+            for redaction in items_of_segment:
+                redaction.segment_id = segments[index].pk
+                rows.append(redaction)
+        Redaction.objects.bulk_create(rows, batch_size=2000)
+
+    def import_testimony(
+        self,
+        path: str,
+        item: dict,
+        all_segments: list[Segment],
+        all_redactions: list[tuple[int, list[Redaction]]],
+    ) -> None:
+        narrator = self.narrator(item["narrator"], f"{path}.narrator")
+        themes = [
+            self.theme(slug, f"{path}.themes[{k}]")
+            for k, slug in enumerate(item["themes"])
+        ]
+        appearances = [
+            (self.episode(a["episode"], f"{path}.appearances[{k}].episode"), a)
+            for k, a in enumerate(item.get("appearances", []))
+        ]
+        language = item["language"]
+
+        # Public text of every segment, from its redactions, before anything is written.
+        spans: dict[int, list[tuple[dict, int]]] = {}
+        for k, red in enumerate(item.get("redactions", [])):
+            spans.setdefault(red["segment"], []).append((red, k))
+        segment_rows: list[Segment] = []
+        for position, seg in enumerate(item.get("segments", [])):
+            reds = spans.get(position, [])
+            text = seg["text"]
+            if reds:
+                shown = public_text(
+                    text,
+                    [
+                        Span(
+                            r["start"],
+                            r["end"],
+                            r.get("label") or default_label(r["reason"], language),
+                        )
+                        for r, _k in reds
+                    ],
+                )
+            else:
+                shown = text
+            segment_rows.append(
+                Segment(
+                    position=position,
+                    start=seg["start"],
+                    end=seg["end"],
+                    speaker=seg["speaker"],
+                    text=text,
+                    public_text=shown,
+                )
+            )
+
+        status = item["status"]
+        published_at = _datetime(item.get("published_at"))
+        if status == Testimony.Status.PUBLISHED and published_at is None:
+            published_at = self.now
+        testimony = Testimony(
+            slug=item["slug"],
+            title=item["title"],
+            narrator=narrator,
+            language=language,
+            recorded_on=_date(item.get("recorded_on")),
+            place=item.get("place", ""),
+            interviewer=item.get("interviewer", ""),
+            summary=item.get("summary", ""),
+            content_warnings=item.get("content_warnings", []),
+            status=status,
+            published_at=published_at,
+            embargo_until=_datetime(item.get("embargo_until")),
+            curator_notes=item.get("curator_notes", ""),
+        )
+        if status == Testimony.Status.PUBLISHED:
+            # The same gate as every other path to publication.
+            hits = scanner_for(narrator).scan_all(
+                public_fields(
+                    testimony,
+                    narrator,
+                    [a.get("note", "") for _e, a in appearances],
+                    [(s.position, s.start, s.public_text) for s in segment_rows],
+                )
+            )
+            if hits:
+                listed = "; ".join(str(hit) for hit in hits)
+                raise BundleError(
+                    f"{path}.status",
+                    f"publication refused, {len(hits)} item(s) would expose the "
+                    f"narrator: {listed}",
+                )
+        media = item.get("media")
+        if media:
+            source = self.media_source(media["path"], f"{path}.media.path")
+            testimony.media_kind = media["kind"]
+            testimony.media_duration = media.get("duration")
+            with source.open("rb") as handle:
+                name = default_storage.save(
+                    f"testimonies/{item['slug']}/{source.name}", File(handle)
+                )
+            self.saved_files.append(name)
+            testimony.media.name = name
+        testimony.save()
+        testimony.themes.set(themes)
+        ConsentRecord.objects.bulk_create(
+            ConsentRecord(
+                testimony=testimony,
+                scope=c["scope"],
+                media=c["media"],
+                given_on=_date(c["given_on"]),
+                note=c.get("note", ""),
+            )
+            for c in item["consent"]
+        )
+        Appearance.objects.bulk_create(
+            Appearance(
+                testimony=testimony,
+                episode=episode,
+                start=a["start"],
+                end=a["end"],
+                note=a.get("note", ""),
+            )
+            for episode, a in appearances
+        )
+        offset = len(all_segments)
+        for segment in segment_rows:
+            segment.testimony = testimony
+            all_segments.append(segment)
+        for position, reds in spans.items():
+            all_redactions.append(
+                (
+                    offset + position,
+                    [
+                        Redaction(
+                            start=r["start"],
+                            end=r["end"],
+                            reason=r["reason"],
+                            label=r.get("label")
+                            or default_label(r["reason"], language),
+                            note=r.get("note", ""),
+                        )
+                        for r, _k in sorted(reds, key=lambda pair: pair[1])
+                    ],
+                )
+            )
+        self.report.count(self.report.created, "testimonies")
+        self.report.created["segments"] = self.report.created.get("segments", 0) + len(
+            segment_rows
+        )
+
+    def media_source(self, relative: str, path: str) -> Path:
+        if self.base_dir is None:
+            raise BundleError(
+                path, "media needs the bundle's folder; import from a file"
+            )
+        return safe_media_path(self.base_dir, relative, path)
+
+    def run(self) -> ImportReport:
+        self.import_job_types()
+        self.import_themes()
+        self.import_series()
+        self.import_narrators()
+        self.import_testimonies()
+        return self.report
+
+
+def _compare_translated(path: str, what: str, stored, values: dict) -> None:
+    # Bundle field names for the error: name_fr -> name.fr
+    for name, value in values.items():
+        current = getattr(stored, name)
+        if current != value and not (current in ("", None) and value in ("", None)):
+            base, _sep, language = name.rpartition("_")
+            shown = f"{base}.{language}" if language in ("fr", "en") else name
+            raise BundleError(
+                f"{path}.{shown}",
+                f"differs from the stored {what} ({value!r} in the bundle, "
+                f"{current!r} stored); nothing is overwritten",
+            )
+
+
+def _compare_narrator(
+    path: str, narrator: Narrator, values: dict, job_types: list
+) -> None:
+    bundle_names = {
+        "descriptor_fr": "descriptor.fr",
+        "descriptor_en": "descriptor.en",
+        "legal_name": "private.legal_name",
+        "contact": "private.contact",
+        "private_notes": "private.notes",
+    }
+    for name, value in values.items():
+        current = getattr(narrator, name)
+        if isinstance(value, str):
+            current = current or ""
+        if current != value:
+            shown = bundle_names.get(name, name)
+            secret = name in (
+                "legal_name",
+                "contact",
+                "private_notes",
+                "reference_code_hash",
+            )
+            detail = "" if secret else f" ({value!r} in the bundle, {current!r} stored)"
+            raise BundleError(
+                f"{path}.{shown}",
+                f"differs from the stored narrator{detail}; nothing is overwritten",
+            )
+    stored_slugs = sorted(narrator.job_types.values_list("slug", flat=True))
+    if stored_slugs != sorted(j.slug for j in job_types):
+        raise BundleError(
+            f"{path}.job_types",
+            f"differs from the stored narrator ({sorted(j.slug for j in job_types)} in "
+            f"the bundle, {stored_slugs} stored); nothing is overwritten",
+        )
+
+
+def bundle_import(
+    *, data: dict, base_dir: Path | None = None, now: datetime | None = None
+) -> ImportReport:
+    """Import a parsed bundle in one transaction; any error changes nothing."""
+    validate_bundle(data)
+    importer = _Importer(data, base_dir, now or timezone.now())
+    try:
+        with transaction.atomic():
+            return importer.run()
+    except BaseException:
+        # Media files are not transactional: take back what was written.
+        for name in importer.saved_files:
+            default_storage.delete(name)
+        raise
+
+
+def bundle_import_file(
+    path: str | os.PathLike, *, now: datetime | None = None
+) -> ImportReport:
+    """Import a bundle from a file; media paths are relative to its folder."""
+    source = Path(path)
+    try:
+        raw = source.read_bytes()
+    except OSError as error:
+        raise BundleError("$", f"cannot read {source}: {error.strerror}") from error
+    return bundle_import(data=load_bundle_json(raw), base_dir=source.parent, now=now)

@@ -1,0 +1,24 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Migrate, load the demo data if the archive is empty, serve on 127.0.0.1:8000."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="prepare the database and stop"
+        )
+
+    def handle(self, *args, addrport, no_serve, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("seed_demo", stdout=self.stdout)
+        if no_serve:
+            return
+        self.stdout.write(
+            f"Serving the archive on http://{addrport}/ (Ctrl-C stops it)"
+        )
+        call_command("runserver", addrport, use_reloader=False)

@@ -1,0 +1,55 @@
+import json
+import shutil
+from pathlib import Path
+
+from django.core.files.storage import default_storage
+from django.core.management.base import BaseCommand, CommandError
+
+from ...exporters.bundle import bundle_export
+from ...models import Testimony
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the archive as a testimony-bundle/1 JSON file, media beside it. "
+        "Without --public it is a staff backup holding private fields: keep it safe."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="the JSON file to write")
+        parser.add_argument(
+            "--public",
+            action="store_true",
+            help="only what the public may see: public text, no private fields",
+        )
+
+    def handle(self, *args, path, public, **options):
+        target = Path(path)
+        if not target.parent.is_dir():
+            raise CommandError(f"{target.parent}: no such folder")
+        document = bundle_export(public=public)
+        slugs = {item["slug"] for item in document["testimonies"] if "media" in item}
+        for testimony in Testimony.objects.filter(slug__in=slugs):
+            destination = target.parent / next(
+                item["media"]["path"]
+                for item in document["testimonies"]
+                if item["slug"] == testimony.slug
+            )
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with (
+                default_storage.open(testimony.media.name, "rb") as source,
+                destination.open("wb") as out,
+            ):
+                shutil.copyfileobj(source, out)
+        # Write to a temporary name first: a failed export never leaves half a file.
+        temporary = target.with_name(target.name + ".partial")
+        with temporary.open("w", encoding="utf-8") as out:
+            json.dump(document, out, ensure_ascii=False, indent=1)
+            out.write("\n")
+        temporary.replace(target)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Wrote {len(document['testimonies'])} testimonies to {target}"
+                + (" (public)" if public else " (full backup, private fields included)")
+            )
+        )

@@ -1,0 +1,574 @@
+"""The domain of the archive: taxonomy, narrators, testimonies, consent, redactions."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .fields import EncryptedTextField
+from .querysets import TestimonyQuerySet
+
+SLUG_HELP = _("Lowercase letters, digits and hyphens.")
+
+# Crockford's base-32 alphabet: no I, L, O, U, so a code read aloud is unambiguous.
+REFERENCE_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_CODE_LENGTH = 16
+
+
+def normalise_reference_code(code: str) -> str:
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def hash_reference_code(code: str) -> str:
+    """The stored form of a narrator's reference code (DESIGN.md, bundle rules)."""
+    digest = hashlib.sha256(normalise_reference_code(code).encode("utf-8")).hexdigest()
+    return f"sha256:{digest}"
+
+
+def generate_reference_code() -> str:
+    """A new code of 16 characters, shown once to the narrator, grouped by four."""
+    raw = "".join(
+        secrets.choice(REFERENCE_CODE_ALPHABET) for _ in range(REFERENCE_CODE_LENGTH)
+    )
+    return "-".join(raw[i : i + 4] for i in range(0, REFERENCE_CODE_LENGTH, 4))
+
+
+class Translated:
+    """Picks the fr or en variant of a field pair for the active language."""
+
+    @staticmethod
+    def pick(obj, base: str) -> str:
+        language = (get_language() or "fr")[:2]
+        first, second = ("en", "fr") if language == "en" else ("fr", "en")
+        return getattr(obj, f"{base}_{first}") or getattr(obj, f"{base}_{second}")
+
+
+class JobType(models.Model):
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, help_text=SLUG_HELP)
+    name_fr = models.CharField(_("name (French)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    description_fr = models.TextField(_("description (French)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+    isco = models.CharField(
+        _("ISCO-08 code"),
+        max_length=4,
+        blank=True,
+        help_text=_(
+            "One to four digits of the International Standard Classification "
+            "of Occupations."
+        ),
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("job type")
+        verbose_name_plural = _("job types")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return Translated.pick(self, "name")
+
+
+class Theme(models.Model):
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, help_text=SLUG_HELP)
+    name_fr = models.CharField(_("name (French)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent theme"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")), name="theme_not_its_own_parent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return Translated.pick(self, "name")
+
+
+class Series(models.Model):
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, help_text=SLUG_HELP)
+    title = models.CharField(_("title"), max_length=300)
+    broadcaster = models.CharField(_("broadcaster"), max_length=200, blank=True)
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    description_fr = models.TextField(_("description (French)"), blank=True)
+    description_en = models.TextField(_("description (English)"), blank=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("series")
+        verbose_name_plural = _("series")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Episode(models.Model):
+    series = models.ForeignKey(
+        Series,
+        verbose_name=_("series"),
+        on_delete=models.CASCADE,
+        related_name="episodes",
+    )
+    slug = models.SlugField(_("slug"), max_length=80, help_text=SLUG_HELP)
+    number = models.PositiveIntegerField(_("number"))
+    title = models.CharField(_("title"), max_length=300)
+    broadcast_on = models.DateField(_("broadcast on"), null=True, blank=True)
+    duration = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    url = models.URLField(_("URL"), max_length=500, blank=True)
+    synopsis_fr = models.TextField(_("synopsis (French)"), blank=True)
+    synopsis_en = models.TextField(_("synopsis (English)"), blank=True)
+
+    class Meta:
+        ordering = ["series", "number"]
+        verbose_name = _("episode")
+        verbose_name_plural = _("episodes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "slug"], name="episode_slug_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["series", "number"], name="episode_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="episode_number_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration__isnull=True) | Q(duration__gte=0),
+                name="episode_duration_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.series.title} — {self.number}. {self.title}"
+
+
+class Narrator(models.Model):
+    class Identity(models.TextChoices):
+        NAMED = "named", _("named")
+        PSEUDONYM = "pseudonym", _("pseudonym")
+        ANONYMOUS = "anonymous", _("anonymous")
+
+    key = models.SlugField(
+        _("key"),
+        max_length=80,
+        unique=True,
+        help_text=_("A stable internal key, used by bundles."),
+    )
+    public_name = models.CharField(
+        _("public name"),
+        max_length=200,
+        help_text=_(
+            "The name the narrator chose to be known by. For an anonymous narrator "
+            "it is only an internal label and is never shown."
+        ),
+    )
+    identity = models.CharField(
+        _("identity disclosure"), max_length=12, choices=Identity.choices
+    )
+    descriptor_fr = models.CharField(
+        _("descriptor (French)"), max_length=300, blank=True
+    )
+    descriptor_en = models.CharField(
+        _("descriptor (English)"), max_length=300, blank=True
+    )
+    job_types = models.ManyToManyField(
+        JobType, verbose_name=_("job types"), blank=True, related_name="narrators"
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        help_text=_("ISO 3166-1 alpha-2, e.g. FR."),
+    )
+    region = models.CharField(_("generalised region"), max_length=200, blank=True)
+    birth_decade = models.PositiveSmallIntegerField(
+        _("birth decade"), null=True, blank=True
+    )
+    sensitive_terms = models.JSONField(
+        _("sensitive terms"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Names of colleagues or managers, internal project names: words that "
+            "must never be public."
+        ),
+    )
+    # Private identity: encrypted at rest, shown only to holders of view_identity.
+    legal_name = EncryptedTextField(_("legal name"), blank=True)
+    contact = EncryptedTextField(_("contact"), blank=True)
+    private_notes = EncryptedTextField(_("private notes"), blank=True)
+    reference_code_hash = models.CharField(
+        _("reference code (hashed)"), max_length=71, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("narrator")
+        verbose_name_plural = _("narrators")
+        permissions = [
+            ("view_identity", _("Can see narrators' legal names and contacts"))
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference_code_hash"],
+                condition=~Q(reference_code_hash=""),
+                name="narrator_reference_code_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(birth_decade__isnull=True)
+                | Q(birth_decade__gte=1900, birth_decade__lte=2100),
+                name="narrator_birth_decade_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def descriptor(self) -> str:
+        return Translated.pick(self, "descriptor")
+
+    @property
+    def display_name(self) -> str:
+        """What the public sees: never the internal label of an anonymous narrator."""
+        if self.identity == self.Identity.ANONYMOUS:
+            return self.descriptor or str(_("an anonymous narrator"))
+        return self.public_name
+
+    def set_reference_code(self, code: str) -> None:
+        self.reference_code_hash = hash_reference_code(code)
+
+
+class Testimony(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        IN_REVIEW = "in_review", _("in review")
+        PUBLISHED = "published", _("published")
+        RETIRED = "retired", _("retired")
+
+    class MediaKind(models.TextChoices):
+        AUDIO = "audio", _("audio")
+        VIDEO = "video", _("video")
+
+    slug = models.SlugField(_("slug"), max_length=120, unique=True, help_text=SLUG_HELP)
+    title = models.CharField(_("title"), max_length=300)
+    narrator = models.ForeignKey(
+        Narrator,
+        verbose_name=_("narrator"),
+        on_delete=models.PROTECT,
+        related_name="testimonies",
+    )
+    language = models.CharField(
+        _("language"), max_length=8, help_text=_("ISO 639-1, e.g. fr.")
+    )
+    recorded_on = models.DateField(_("recorded on"), null=True, blank=True)
+    place = models.CharField(_("generalised place"), max_length=200, blank=True)
+    interviewer = models.CharField(_("interviewer"), max_length=200, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    themes = models.ManyToManyField(
+        Theme, verbose_name=_("themes"), blank=True, related_name="testimonies"
+    )
+    content_warnings = models.JSONField(_("content warnings"), default=list, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    embargo_until = models.DateTimeField(
+        _("embargo until"),
+        null=True,
+        blank=True,
+        help_text=_("Hidden from the public and researchers until this moment (UTC)."),
+    )
+    media = models.FileField(_("media file"), upload_to="testimonies/", blank=True)
+    media_kind = models.CharField(
+        _("media kind"), max_length=8, choices=MediaKind.choices, blank=True
+    )
+    media_duration = models.FloatField(
+        _("media duration (seconds)"), null=True, blank=True
+    )
+    curator_notes = models.TextField(_("curator notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = TestimonyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "slug"]
+        verbose_name = _("testimony")
+        verbose_name_plural = _("testimonies")
+        indexes = [models.Index(fields=["status", "embargo_until"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(media_duration__isnull=True) | Q(media_duration__gte=0),
+                name="testimony_media_duration_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("testimonies:detail", kwargs={"slug": self.slug})
+
+    def consent_in_force(self) -> "ConsentRecord | None":
+        """The latest consent record, in the order recorded; None means no consent."""
+        return self.consent_records.order_by("-pk").first()
+
+
+class ConsentRecord(models.Model):
+    class Scope(models.TextChoices):
+        PUBLIC = "public", _("public")
+        RESEARCH = "research", _("research only")
+        ARCHIVE = "archive", _("archive only (staff)")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    class MediaRelease(models.TextChoices):
+        AUDIO_VIDEO = "audio_video", _("audio and video")
+        AUDIO = "audio", _("audio only")
+        NONE = "none", _("no media")
+
+    testimony = models.ForeignKey(
+        Testimony,
+        verbose_name=_("testimony"),
+        on_delete=models.CASCADE,
+        related_name="consent_records",
+    )
+    scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices)
+    media = models.CharField(
+        _("media release"), max_length=12, choices=MediaRelease.choices
+    )
+    given_on = models.DateField(_("given on"))
+    note = models.TextField(_("note"), blank=True)
+    form = models.FileField(_("consent form"), upload_to="consent-forms/", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        # The order recorded is the primary key's: the last one is in force.
+        ordering = ["testimony", "pk"]
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        indexes = [models.Index(fields=["testimony", "-id"], name="consent_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.testimony_id}: {self.scope} ({self.given_on})"
+
+
+class Appearance(models.Model):
+    testimony = models.ForeignKey(
+        Testimony,
+        verbose_name=_("testimony"),
+        on_delete=models.CASCADE,
+        related_name="appearances",
+    )
+    episode = models.ForeignKey(
+        Episode,
+        verbose_name=_("episode"),
+        on_delete=models.PROTECT,
+        related_name="appearances",
+    )
+    start = models.FloatField(_("start (seconds)"))
+    end = models.FloatField(_("end (seconds)"))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["testimony", "episode", "start", "pk"]
+        verbose_name = _("appearance")
+        verbose_name_plural = _("appearances")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(end__gte=F("start")),
+                name="appearance_times_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.testimony_id} in {self.episode_id}"
+
+
+class Segment(models.Model):
+    class Speaker(models.TextChoices):
+        NARRATOR = "narrator", _("narrator")
+        INTERVIEWER = "interviewer", _("interviewer")
+        OTHER = "other", _("other")
+
+    testimony = models.ForeignKey(
+        Testimony,
+        verbose_name=_("testimony"),
+        on_delete=models.CASCADE,
+        related_name="segments",
+    )
+    position = models.PositiveIntegerField(_("position"))
+    start = models.FloatField(_("start (seconds)"))
+    end = models.FloatField(_("end (seconds)"))
+    speaker = models.CharField(_("speaker"), max_length=12, choices=Speaker.choices)
+    text = models.TextField(_("original text"))
+    # Derived from text and redactions by redaction.public_text, stored by the
+    # services in the same transaction. The only text any public channel reads.
+    public_text = models.TextField(_("public text"), editable=False)
+
+    class Meta:
+        ordering = ["testimony", "position"]
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["testimony", "position"], name="segment_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(end__gte=F("start")),
+                name="segment_times_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.testimony_id}#{self.position}"
+
+
+class Redaction(models.Model):
+    class Reason(models.TextChoices):
+        PERSON = "person", _("person")
+        THIRD_PARTY = "third_party", _("third party")
+        EMPLOYER = "employer", _("employer")
+        LOCATION = "location", _("location")
+        HEALTH = "health", _("health")
+        OTHER = "other", _("other")
+
+    segment = models.ForeignKey(
+        Segment,
+        verbose_name=_("segment"),
+        on_delete=models.CASCADE,
+        related_name="redactions",
+    )
+    start = models.PositiveIntegerField(_("start (code points)"))
+    end = models.PositiveIntegerField(_("end (code points)"))
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    label = models.CharField(_("label shown instead"), max_length=100)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("redacted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("redacted at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["segment", "start", "pk"]
+        verbose_name = _("redaction")
+        verbose_name_plural = _("redactions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(end__gt=F("start")),
+                name="redaction_span_not_empty",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id}[{self.start}:{self.end}] {self.label}"
+
+
+class NarratorRequest(models.Model):
+    class Kind(models.TextChoices):
+        WITHDRAW = "withdraw", _("withdraw")
+        PAUSE = "pause", _("pause")
+        CORRECT = "correct", _("correct")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        HANDLED = "handled", _("handled")
+        DISMISSED = "dismissed", _("dismissed")
+
+    # Null when the code matched no narrator: the request is kept all the same,
+    # so that the answer and the stored trace are alike whatever the code.
+    narrator = models.ForeignKey(
+        Narrator,
+        verbose_name=_("narrator"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests",
+    )
+    reference_code_hash = models.CharField(_("reference code (hashed)"), max_length=71)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    message = models.TextField(_("message"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    response = models.TextField(_("response"), blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        verbose_name = _("narrator request")
+        verbose_name_plural = _("narrator requests")
+        indexes = [models.Index(fields=["narrator", "status", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.status})"
+
+
+class IdentityAccess(models.Model):
+    """One view of a narrator's private identity: who, when, which fields."""
+
+    narrator = models.ForeignKey(
+        Narrator, verbose_name=_("narrator"), on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    fields = models.CharField(_("fields seen"), max_length=200)
+    purpose = models.CharField(_("purpose"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("identity access")
+        verbose_name_plural = _("identity accesses")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saw {self.fields} of {self.narrator_id}"

@@ -1,0 +1,83 @@
+"""The access policy of the archive: one rule, every channel (DESIGN.md).
+
+Every public path starts from ``Testimony.objects.visible_to(user)``. The default
+manager stays unfiltered for staff code.
+"""
+
+from datetime import datetime
+from enum import Enum
+
+from django.db import models
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.lookups import In
+from django.utils import timezone
+
+RESEARCHERS_GROUP = "researchers"
+CURATORS_GROUP = "curators"
+ARCHIVISTS_GROUP = "archivists"
+STAFF_PERMISSION = "testimonies.change_testimony"
+IDENTITY_PERMISSION = "testimonies.view_identity"
+
+
+class Tier(Enum):
+    PUBLIC = "public"
+    RESEARCHER = "researcher"
+    STAFF = "staff"
+
+
+# Which consent scopes admit which tier; staff see everything.
+SCOPES_FOR_TIER = {
+    Tier.PUBLIC: ("public",),
+    Tier.RESEARCHER: ("public", "research"),
+}
+HIDING_REQUEST_KINDS = ("withdraw", "pause")
+
+
+def tier_of(user) -> Tier:
+    """The access tier of a user (anonymous and inactive users are public)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Tier.PUBLIC
+    if user.has_perm(STAFF_PERMISSION):
+        return Tier.STAFF
+    if user.groups.filter(name=RESEARCHERS_GROUP).exists():
+        return Tier.RESEARCHER
+    return Tier.PUBLIC
+
+
+def visible_q(tier: Tier, now: datetime | None = None) -> Q:
+    """The condition for a testimony to be visible to a tier below staff, at ``now``."""
+    from .models import ConsentRecord, NarratorRequest
+
+    if tier is Tier.STAFF:
+        return Q()
+    now = now or timezone.now()
+    scope_in_force = Subquery(
+        ConsentRecord.objects.filter(testimony=OuterRef("pk"))
+        .order_by("-pk")
+        .values("scope")[:1]
+    )
+    hiding_request = NarratorRequest.objects.filter(
+        narrator=OuterRef("narrator"),
+        status="pending",
+        kind__in=HIDING_REQUEST_KINDS,
+    )
+    return (
+        Q(status="published")
+        # No consent record gives NULL, which no IN admits: fail closed.
+        & Q(In(scope_in_force, SCOPES_FOR_TIER[tier]))
+        & (Q(embargo_until__isnull=True) | Q(embargo_until__lte=now))
+        & ~Q(Exists(hiding_request))
+    )
+
+
+class TestimonyQuerySet(models.QuerySet):
+    def visible_to(self, user, *, now: datetime | None = None) -> "TestimonyQuerySet":
+        """The testimonies ``user`` may see now; the one access rule of the archive."""
+        return self.visible_to_tier(tier_of(user), now=now)
+
+    def visible_to_tier(
+        self, tier: Tier, *, now: datetime | None = None
+    ) -> "TestimonyQuerySet":
+        if tier is Tier.STAFF:
+            return self.all()
+        return self.filter(visible_q(tier, now))

@@ -1,0 +1,384 @@
+"""Every change of state of the archive, each in one transaction.
+
+Admin actions, views, importers and commands call these; none of them changes
+testimonies, consent, segments or redactions another way.
+"""
+
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import (
+    Appearance,
+    ConsentRecord,
+    IdentityAccess,
+    Narrator,
+    NarratorRequest,
+    Redaction,
+    Segment,
+    Testimony,
+    generate_reference_code,
+    hash_reference_code,
+)
+from .querysets import IDENTITY_PERMISSION
+from .redaction import Hit, IdentityScanner, Span, default_label, public_text
+
+
+class ServiceError(Exception):
+    """A change refused by the archive's rules; the message says why."""
+
+
+class PublicationRefused(ServiceError):
+    def __init__(self, testimony_slug: str, hits: list[Hit]) -> None:
+        self.hits = hits
+        listed = "; ".join(str(hit) for hit in hits)
+        super().__init__(
+            f"{testimony_slug}: publication refused, {len(hits)} item(s) would "
+            f"expose the narrator: {listed}"
+        )
+
+
+# --- Public text -------------------------------------------------------------
+
+
+def _spans_of(redactions: Iterable[Redaction]) -> list[Span]:
+    return [
+        Span(r.start, r.end, r.label) for r in sorted(redactions, key=lambda r: r.pk)
+    ]
+
+
+def _check_bounds(text: str, start: int, end: int) -> None:
+    if not 0 <= start < end:
+        raise ServiceError(f"a redaction needs 0 <= start < end (got {start}, {end})")
+    if end > len(text):
+        raise ServiceError(
+            f"redaction end beyond the segment's text ({end} > {len(text)})"
+        )
+
+
+def _refresh_public_text(segment: Segment) -> None:
+    segment.public_text = public_text(segment.text, _spans_of(segment.redactions.all()))
+    segment.save(update_fields=["public_text"])
+
+
+@transaction.atomic
+def segment_create(
+    *,
+    testimony: Testimony,
+    start: float,
+    end: float,
+    speaker: str,
+    text: str,
+) -> Segment:
+    """Append a segment to a testimony's transcript."""
+    last = testimony.segments.order_by("-position").first()
+    if last is not None and start < last.start:
+        raise ServiceError(
+            f"segments are kept in order of start: {start} comes before {last.start}"
+        )
+    return Segment.objects.create(
+        testimony=testimony,
+        position=0 if last is None else last.position + 1,
+        start=start,
+        end=end,
+        speaker=speaker,
+        text=text,
+        public_text=text,
+    )
+
+
+@transaction.atomic
+def segment_edit(*, segment: Segment, text: str) -> Segment:
+    """Change a segment's original text; its redactions must still fit in it."""
+    segment = Segment.objects.select_for_update().get(pk=segment.pk)
+    for redaction in segment.redactions.all():
+        if redaction.end > len(text):
+            raise ServiceError(
+                f"segment {segment.position}: redaction [{redaction.start}, "
+                f"{redaction.end}) would lie beyond the new text ({redaction.end} > "
+                f"{len(text)}); remove or move it first"
+            )
+    segment.text = text
+    segment.save(update_fields=["text"])
+    _refresh_public_text(segment)
+    return segment
+
+
+@transaction.atomic
+def segment_redact(
+    *,
+    segment: Segment,
+    start: int,
+    end: int,
+    reason: str,
+    label: str = "",
+    note: str = "",
+    by=None,
+) -> Redaction:
+    """Hide [start, end) of a segment's text behind a label."""
+    segment = (
+        Segment.objects.select_for_update()
+        .select_related("testimony")
+        .get(pk=segment.pk)
+    )
+    _check_bounds(segment.text, start, end)
+    if reason not in Redaction.Reason.values:
+        raise ServiceError(f"unknown redaction reason {reason!r}")
+    redaction = Redaction.objects.create(
+        segment=segment,
+        start=start,
+        end=end,
+        reason=reason,
+        label=label or default_label(reason, segment.testimony.language),
+        note=note,
+        created_by=by,
+    )
+    _refresh_public_text(segment)
+    return redaction
+
+
+@transaction.atomic
+def redaction_remove(*, redaction: Redaction) -> None:
+    """Lift a redaction: its words become public text again."""
+    segment = Segment.objects.select_for_update().get(pk=redaction.segment_id)
+    redaction.delete()
+    _refresh_public_text(segment)
+
+
+# --- Consent -----------------------------------------------------------------
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    testimony: Testimony,
+    scope: str,
+    media: str,
+    given_on: date,
+    note: str = "",
+    by=None,
+) -> ConsentRecord:
+    """Add a consent record; it is in force from this moment."""
+    testimony = Testimony.objects.select_for_update().get(pk=testimony.pk)
+    if scope not in ConsentRecord.Scope.values:
+        raise ServiceError(f"unknown consent scope {scope!r}")
+    if media not in ConsentRecord.MediaRelease.values:
+        raise ServiceError(f"unknown media release {media!r}")
+    latest = testimony.consent_in_force()
+    if latest is not None and given_on < latest.given_on:
+        raise ServiceError(
+            f"consent given on {given_on} cannot follow consent given on "
+            f"{latest.given_on}: the history never goes back in time"
+        )
+    return ConsentRecord.objects.create(
+        testimony=testimony,
+        scope=scope,
+        media=media,
+        given_on=given_on,
+        note=note,
+        recorded_by=by,
+    )
+
+
+def consent_withdraw(
+    *, testimony: Testimony, given_on: date | None = None, note: str = "", by=None
+) -> ConsentRecord:
+    """Record the narrator's withdrawal: nothing of the testimony is public any more."""
+    today = timezone.localdate()
+    latest = testimony.consent_in_force()
+    if given_on is None:
+        given_on = max(today, latest.given_on) if latest else today
+    return consent_record(
+        testimony=testimony,
+        scope=ConsentRecord.Scope.WITHDRAWN,
+        media=ConsentRecord.MediaRelease.NONE,
+        given_on=given_on,
+        note=note,
+        by=by,
+    )
+
+
+# --- Publication -------------------------------------------------------------
+
+
+def scanner_for(narrator: Narrator) -> IdentityScanner:
+    return IdentityScanner(
+        legal_name=narrator.legal_name or "",
+        contact=narrator.contact or "",
+        sensitive_terms=narrator.sensitive_terms or [],
+        named=narrator.identity == Narrator.Identity.NAMED,
+    )
+
+
+def public_fields(
+    testimony: Testimony,
+    narrator: Narrator,
+    appearance_notes: Iterable[str],
+    segments: Iterable[tuple[int, float, str]],
+) -> Iterator[tuple[str, str]]:
+    """Every public field of a testimony, named by its place, for the gate."""
+    yield "title", testimony.title
+    yield "summary", testimony.summary
+    yield "place", testimony.place
+    for index, warning in enumerate(testimony.content_warnings or []):
+        yield f"content_warnings[{index}]", warning
+    for index, note in enumerate(appearance_notes):
+        yield f"appearances[{index}].note", note
+    if narrator.identity != Narrator.Identity.ANONYMOUS:
+        yield "narrator.public_name", narrator.public_name
+    yield "narrator.descriptor.fr", narrator.descriptor_fr
+    yield "narrator.descriptor.en", narrator.descriptor_en
+    yield "narrator.region", narrator.region
+    for position, start, text in segments:
+        yield f"segments[{position}] (at {start:g} s)", text
+
+
+def testimony_publication_hits(testimony: Testimony) -> list[Hit]:
+    """What the publication gate finds in a testimony's public fields."""
+    narrator = testimony.narrator
+    notes = testimony.appearances.order_by("pk").values_list("note", flat=True)
+    segments = testimony.segments.order_by("position").values_list(
+        "position", "start", "public_text"
+    )
+    return scanner_for(narrator).scan_all(
+        public_fields(testimony, narrator, notes, segments)
+    )
+
+
+@transaction.atomic
+def testimony_publish(
+    *, testimony: Testimony, at: datetime | None = None, by=None
+) -> Testimony:
+    """Publish a testimony, unless the gate finds anything that exposes its narrator."""
+    testimony = (
+        Testimony.objects.select_for_update()
+        .select_related("narrator")
+        .get(pk=testimony.pk)
+    )
+    hits = testimony_publication_hits(testimony)
+    if hits:
+        raise PublicationRefused(testimony.slug, hits)
+    testimony.status = Testimony.Status.PUBLISHED
+    testimony.published_at = at or testimony.published_at or timezone.now()
+    testimony.save(update_fields=["status", "published_at", "updated_at"])
+    return testimony
+
+
+@transaction.atomic
+def testimony_set_status(*, testimony: Testimony, status: str) -> Testimony:
+    """Move a testimony to draft, review or retirement (publishing has its own gate)."""
+    if status == Testimony.Status.PUBLISHED:
+        return testimony_publish(testimony=testimony)
+    if status not in Testimony.Status.values:
+        raise ServiceError(f"unknown status {status!r}")
+    testimony = Testimony.objects.select_for_update().get(pk=testimony.pk)
+    testimony.status = status
+    testimony.save(update_fields=["status", "updated_at"])
+    return testimony
+
+
+@transaction.atomic
+def testimony_set_embargo(*, testimony: Testimony, until: datetime | None) -> Testimony:
+    """Hold a testimony back until a moment (UTC); None lifts the embargo."""
+    if until is not None and timezone.is_naive(until):
+        raise ServiceError("an embargo end needs a time zone (UTC)")
+    testimony = Testimony.objects.select_for_update().get(pk=testimony.pk)
+    testimony.embargo_until = until
+    testimony.save(update_fields=["embargo_until", "updated_at"])
+    return testimony
+
+
+@transaction.atomic
+def appearance_add(
+    *, testimony: Testimony, episode, start: float, end: float, note: str = ""
+) -> Appearance:
+    if not 0 <= start <= end:
+        raise ServiceError(
+            f"an appearance needs 0 <= start <= end (got {start}, {end})"
+        )
+    return Appearance.objects.create(
+        testimony=testimony, episode=episode, start=start, end=end, note=note
+    )
+
+
+# --- Narrators and their requests -------------------------------------------
+
+
+@transaction.atomic
+def narrator_reference_code_reset(*, narrator: Narrator) -> str:
+    """Give a narrator a new reference code; returned once, stored only hashed."""
+    code = generate_reference_code()
+    narrator.set_reference_code(code)
+    narrator.save(update_fields=["reference_code_hash"])
+    return code
+
+
+@transaction.atomic
+def narrator_request_submit(
+    *, reference_code: str, kind: str, message: str = ""
+) -> None:
+    """Record a narrator's request; a withdrawal or pause hides their testimonies.
+
+    Returns nothing, so that no caller can tell a known code from an unknown one.
+    """
+    if kind not in NarratorRequest.Kind.values:
+        raise ServiceError(f"unknown request kind {kind!r}")
+    code_hash = hash_reference_code(reference_code)
+    narrator = Narrator.objects.filter(reference_code_hash=code_hash).first()
+    NarratorRequest.objects.create(
+        narrator=narrator, reference_code_hash=code_hash, kind=kind, message=message
+    )
+
+
+@transaction.atomic
+def narrator_request_handle(
+    *, request: NarratorRequest, by, status: str, response: str = ""
+) -> NarratorRequest:
+    """Close a request. A handled withdrawal records withdrawn consent everywhere."""
+    request = NarratorRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != NarratorRequest.Status.PENDING:
+        raise ServiceError("this request has already been closed")
+    if status not in (NarratorRequest.Status.HANDLED, NarratorRequest.Status.DISMISSED):
+        raise ServiceError(
+            f"a request is closed as handled or dismissed, not {status!r}"
+        )
+    if (
+        status == NarratorRequest.Status.HANDLED
+        and request.kind == NarratorRequest.Kind.WITHDRAW
+        and request.narrator_id is not None
+    ):
+        # Closing the request must not bring the testimonies back.
+        for testimony in Testimony.objects.filter(narrator_id=request.narrator_id):
+            latest = testimony.consent_in_force()
+            if latest is None or latest.scope != ConsentRecord.Scope.WITHDRAWN:
+                consent_withdraw(testimony=testimony, note=response, by=by)
+    request.status = status
+    request.handled_by = by
+    request.handled_at = timezone.now()
+    request.response = response
+    request.save()
+    return request
+
+
+@transaction.atomic
+def narrator_identity_view(
+    *, narrator: Narrator, user, purpose: str = ""
+) -> dict[str, str]:
+    """A narrator's private identity for an allowed user; every view is logged."""
+    if not user.is_active or not user.has_perm(IDENTITY_PERMISSION):
+        raise PermissionError(
+            "viewing a narrator's identity needs testimonies.view_identity"
+        )
+    IdentityAccess.objects.create(
+        narrator=narrator,
+        user=user,
+        fields="legal_name,contact,private_notes",
+        purpose=purpose,
+    )
+    return {
+        "legal_name": narrator.legal_name,
+        "contact": narrator.contact,
+        "private_notes": narrator.private_notes,
+    }

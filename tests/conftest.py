@@ -1,0 +1,47 @@
+import os
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from hypothesis import HealthCheck, settings
+
+from .factories import UserFactory
+
+# CI runs a fixed, derandomised profile: a property test never flakes there.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "dev",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def anonymous():
+    return AnonymousUser()
+
+
+@pytest.fixture
+def member(db):
+    """A signed-in visitor in no group: the public tier."""
+    return UserFactory()
+
+
+@pytest.fixture
+def researcher(db):
+    return UserFactory(groups=["researchers"])
+
+
+@pytest.fixture
+def curator(db):
+    return UserFactory(groups=["curators"])
+
+
+@pytest.fixture
+def archivist(db):
+    return UserFactory(groups=["archivists"])

@@ -1,0 +1,26 @@
+"""The archive's settings for the test run: the real module, with test-only secrets.
+
+Only environment defaults are set here, before the settings module reads them,
+so the tests exercise the same settings as production (DEBUG off).
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault(
+    "ARCHIVE_FIELD_KEY", "indIZjnDyTaSZGp3eSpzJgsGi1p8rDJwt48XxqfirVs="
+)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault(
+    "ARCHIVE_MEDIA_ROOT", tempfile.mkdtemp(prefix="archive-test-media-")
+)
+
+from archive.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
