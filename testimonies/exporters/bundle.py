@@ -6,7 +6,7 @@ holds only what the public tier may see, and is itself a valid bundle.
 """
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import PurePosixPath
 
 from django.db.models import Prefetch
@@ -44,7 +44,7 @@ def _date(value: date | None) -> str | None:
 def _datetime(value: datetime | None) -> str | None:
     if value is None:
         return None
-    text = value.astimezone(timezone.UTC).isoformat()
+    text = value.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
 
 
