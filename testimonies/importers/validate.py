@@ -196,12 +196,12 @@ def _is_number(checker, instance: Any) -> bool:
     # JSON has no NaN or infinity: one reaching here came from Python, not a file.
     if isinstance(instance, float):
         return math.isfinite(instance)
-    return isinstance(instance, int) and not isinstance(instance, bool)
+    return _is_int(instance)
 
 
-def _is_integer(checker, instance: Any) -> bool:
+def _is_int(value: Any) -> bool:
     # JSON Schema counts 1.0 as an integer; the importer uses these as indices.
-    return isinstance(instance, int) and not isinstance(instance, bool)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _pattern(validator, pattern: str, instance: Any, schema: dict) -> Iterator:
@@ -220,7 +220,7 @@ _BundleValidator = validators.extend(
     Draft202012Validator,
     validators={"pattern": _pattern},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
-        {"number": _is_number, "integer": _is_integer}
+        {"number": _is_number, "integer": lambda checker, instance: _is_int(instance)}
     ),
 )
 
@@ -332,6 +332,12 @@ def _problem(error: ValidationError, prefix: PathParts = ()) -> _Problem:
         return _Problem(path, f"{_show(value)} is not {expected}")
     if keyword == "minLength":
         return _Problem(path, "must not be empty")
+    if keyword == "maxLength":
+        return _Problem(path, f"must be at most {error.validator_value} characters")
+    if keyword == "maximum":
+        return _Problem(
+            path, f"must be at most {error.validator_value}, not {_show(value)}"
+        )
     if keyword == "minProperties" and "properties" in schema:
         keys = " or ".join(_quote(k) for k in schema["properties"])
         return _Problem(path, f"needs {keys}")
@@ -339,6 +345,8 @@ def _problem(error: ValidationError, prefix: PathParts = ()) -> _Problem:
 
 
 _TYPE_NAMES = {
+    "number": "a number",
+    "integer": "an integer",
     "string": "a string",
     "object": "an object",
     "array": "a list",
@@ -349,6 +357,8 @@ _TYPE_NAMES = {
 
 def _expected(schema: dict) -> str:
     kind = schema.get("type")
+    if isinstance(kind, list):
+        return " or ".join(_TYPE_NAMES.get(k, k) for k in kind)
     if kind in ("number", "integer"):
         text = "a number" if kind == "number" else "an integer"
         if "multipleOf" in schema:
@@ -421,7 +431,7 @@ def _unique(
     seen: dict[str | int, int] = {}
     for index, item in items:
         value = item.get(field)
-        if not isinstance(value, str) and not _is_integer(None, value):
+        if not isinstance(value, str) and not _is_int(value):
             continue
         if value in seen:
             first = _format_path((*path, seen[value]))
@@ -536,8 +546,8 @@ def _segments(segments: list, path: PathParts) -> Iterator[_Problem]:
             found = True
             yield _Problem(
                 (*path, index, "start"),
-                f"segments must be in order of start: {_show(start)} comes after"
-                f" {_show(previous)}",
+                f"segments must be listed in order of start ({_show(start)} <"
+                f" {_show(previous)}, the start of an earlier segment)",
             )
         if _is_time(end) and end < start:
             found = True
@@ -554,7 +564,7 @@ def _redactions(testimony: dict, path: PathParts, segments: list) -> Iterator[_P
     for index, redaction in _objects(testimony, "redactions"):
         redaction_path = (*path, "redactions", index)
         number = redaction.get("segment")
-        if not _is_integer(None, number) or number < 0:
+        if not _is_int(number) or number < 0:
             continue
         if number >= len(segments):
             yield _Problem(
@@ -565,8 +575,8 @@ def _redactions(testimony: dict, path: PathParts, segments: list) -> Iterator[_P
         segment = segments[number]
         text = segment.get("text") if isinstance(segment, dict) else None
         start, end = redaction.get("start"), redaction.get("end")
-        end_ok = _is_integer(None, end) and end >= 0
-        if _is_integer(None, start) and start >= 0 and end_ok and start >= end:
+        end_ok = _is_int(end) and end >= 0
+        if _is_int(start) and start >= 0 and end_ok and start >= end:
             yield _Problem(
                 (*redaction_path, "start"),
                 f"must be less than end ({start} >= {end})",
