@@ -58,14 +58,18 @@ def merge_spans(spans: Iterable[Span]) -> list[Span]:
 
 def public_text(text: str, spans: Iterable[Span]) -> str:
     """The text with every redacted span replaced by its label."""
+    spans = list(spans)
+    # Each span is checked before merging: an empty or reversed one must not
+    # pass unnoticed because a neighbour happens to swallow it.
+    for span in spans:
+        if not 0 <= span.start < span.end <= len(text):
+            raise ValueError(
+                f"redaction [{span.start}, {span.end}) is empty or outside the text "
+                f"(length {len(text)})"
+            )
     pieces: list[str] = []
     cursor = 0
     for span in merge_spans(spans):
-        if not 0 <= span.start < span.end <= len(text):
-            raise ValueError(
-                f"redaction [{span.start}, {span.end}) is outside the text "
-                f"(length {len(text)})"
-            )
         pieces.append(text[cursor : span.start])
         pieces.append(span.label)
         cursor = span.end
@@ -78,6 +82,7 @@ def public_text(text: str, spans: Iterable[Span]) -> str:
 EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 # French numbers: 0X XX XX XX XX with spaces, dots or dashes (or none), and
 # +33 X XX XX XX XX, optionally with (0). International: + then 8 to 15 digits.
+# Both run on folded text, where no-break and thin spaces have become spaces.
 FRENCH_PHONE_RE = re.compile(
     r"(?<![\w+])(?:0|\+33[ .\-]?(?:\(0\)[ .\-]?)?)[1-9](?:[ .\-]?\d{2}){4}(?!\d)"
 )
@@ -107,10 +112,13 @@ class Hit:
 
 
 def _fold_char(char: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", char)
-    base = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    # Keep one character per input character so that offsets carry over.
-    return base[:1] if base else char
+    # Case first (ß -> ss, İ -> i + dot), then accents: marks and invisible
+    # format characters (soft hyphen, zero-width space) fold to nothing, so a
+    # decomposed "E\u0301lodie" or a "Du\u00adbois" is still found.
+    decomposed = unicodedata.normalize("NFKD", char.casefold())
+    return "".join(
+        c for c in decomposed if not unicodedata.category(c).startswith(("M", "Cf"))
+    )
 
 
 class _FoldTable(dict):
@@ -124,8 +132,21 @@ _FOLD_TABLE = _FoldTable()
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form, one output character per input one."""
+    """Case- and accent-insensitive form of a text (its length may differ)."""
     return text.translate(_FOLD_TABLE)
+
+
+def _origins(text: str) -> list[int]:
+    """For each folded character, the offset of the original one it comes from.
+
+    One more entry closes the list, so that a match's end maps too (marks after
+    the last folded character belong to it).
+    """
+    origins: list[int] = []
+    for index, char in enumerate(text):
+        origins.extend([index] * len(_FOLD_TABLE[ord(char)]))
+    origins.append(len(text))
+    return origins
 
 
 _WORD_PART_RE = re.compile(r"[^\W\d_]{3,}")
@@ -133,7 +154,9 @@ _WORD_PART_RE = re.compile(r"[^\W\d_]{3,}")
 
 def legal_name_terms(legal_name: str) -> list[str]:
     """The whole legal name and each part of it of three letters or more."""
-    terms = [legal_name.strip()] if legal_name.strip() else []
+    # Composed first, so that a decomposed accent does not split a part in two.
+    legal_name = unicodedata.normalize("NFC", legal_name).strip()
+    terms = [legal_name] if legal_name else []
     terms += _WORD_PART_RE.findall(legal_name)
     return terms
 
@@ -165,14 +188,21 @@ class IdentityScanner:
         alternatives = []
         self._kinds: dict[str, str] = {}
         for index, (kind, terms) in enumerate(groups):
-            folded = sorted({fold(t.strip()) for t in terms}, key=len, reverse=True)
+            folded = {tuple(fold(t).split()) for t in terms} - {()}
             if folded:
                 name = f"g{index}"
                 self._kinds[name] = kind
-                joined = "|".join(re.escape(t) for t in folded)
+                # Longest first; any run of white space (a line break, two
+                # spaces) between the words of a term still matches.
+                joined = "|".join(
+                    r"\s+".join(re.escape(word) for word in words)
+                    for words in sorted(folded, key=lambda w: len(" ".join(w)))[::-1]
+                )
                 alternatives.append(f"(?P<{name}>{joined})")
+        # Whole words: no letter or digit on either side; "_" separates words,
+        # so a handle such as "martin_dubois" exposes its parts.
         self._terms_re = (
-            re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+            re.compile(r"(?<![^\W_])(?:" + "|".join(alternatives) + r")(?![^\W_])")
             if alternatives
             else None
         )
@@ -180,23 +210,33 @@ class IdentityScanner:
     def scan(self, place: str, text: str) -> list[Hit]:
         if not text:
             return []
-        hits: list[Hit] = []
+        folded = fold(text)
+        # Matches are found in the folded text: (offset, end, kind) there.
+        found: list[tuple[int, int, str]] = []
         if self._terms_re is not None:
-            for match in self._terms_re.finditer(fold(text)):
-                kind = self._kinds[match.lastgroup]
-                shown = (
-                    text[match.start() : match.end()]
-                    if kind == HitKind.SENSITIVE_TERM
-                    else ""
-                )
-                hits.append(Hit(place, match.start(), kind, shown))
-        for match in EMAIL_RE.finditer(text):
-            hits.append(Hit(place, match.start(), HitKind.EMAIL, match.group()))
-        phones = {m.start(): m for m in FRENCH_PHONE_RE.finditer(text)}
-        for match in INTERNATIONAL_PHONE_RE.finditer(text):
-            phones.setdefault(match.start(), match)
-        for start, match in sorted(phones.items()):
-            hits.append(Hit(place, start, HitKind.PHONE, match.group()))
+            for match in self._terms_re.finditer(folded):
+                found.append((match.start(), match.end(), self._kinds[match.lastgroup]))
+        for match in EMAIL_RE.finditer(folded):
+            found.append((match.start(), match.end(), HitKind.EMAIL))
+        phones = {m.start(): m.end() for m in FRENCH_PHONE_RE.finditer(folded)}
+        for match in INTERNATIONAL_PHONE_RE.finditer(folded):
+            phones.setdefault(match.start(), match.end())
+        found += [(start, end, HitKind.PHONE) for start, end in phones.items()]
+        if not found:
+            return []
+        # The legal name and the contact are never repeated in a message, not
+        # even inside an e-mail address or a phone number that contains them.
+        secret = [
+            (start, end)
+            for start, end, kind in found
+            if kind in (HitKind.LEGAL_NAME, HitKind.CONTACT)
+        ]
+        origins = _origins(text)
+        hits: list[Hit] = []
+        for start, end, kind in found:
+            hidden = any(start < s_end and s_start < end for s_start, s_end in secret)
+            start, end = origins[start], origins[end]
+            hits.append(Hit(place, start, kind, "" if hidden else text[start:end]))
         hits.sort(key=lambda hit: hit.offset)
         return hits
 

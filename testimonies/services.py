@@ -63,6 +63,23 @@ def _refresh_public_text(segment: Segment) -> None:
     segment.save(update_fields=["public_text"])
 
 
+def _lock_testimony(testimony_id: int) -> Testimony:
+    # Taken before any segment: publishing locks the testimony too, so an edit
+    # and a publication cannot interleave between the gate's scan and commit.
+    return Testimony.objects.select_for_update().get(pk=testimony_id)
+
+
+def _hold_the_gate(testimony: Testimony, segment: Segment) -> None:
+    """A published testimony's text is public at once: the gate holds for edits."""
+    if testimony.status != Testimony.Status.PUBLISHED:
+        return
+    hits = scanner_for(testimony.narrator).scan(
+        segment_place(segment.position, segment.start), segment.public_text
+    )
+    if hits:
+        raise PublicationRefused(testimony.slug, hits)
+
+
 @transaction.atomic
 def segment_create(
     *,
@@ -73,12 +90,13 @@ def segment_create(
     text: str,
 ) -> Segment:
     """Append a segment to a testimony's transcript."""
+    testimony = _lock_testimony(testimony.pk)
     last = testimony.segments.order_by("-position").first()
     if last is not None and start < last.start:
         raise ServiceError(
             f"segments are kept in order of start: {start} comes before {last.start}"
         )
-    return Segment.objects.create(
+    segment = Segment.objects.create(
         testimony=testimony,
         position=0 if last is None else last.position + 1,
         start=start,
@@ -87,11 +105,14 @@ def segment_create(
         text=text,
         public_text=text,
     )
+    _hold_the_gate(testimony, segment)
+    return segment
 
 
 @transaction.atomic
 def segment_edit(*, segment: Segment, text: str) -> Segment:
     """Change a segment's original text; its redactions must still fit in it."""
+    testimony = _lock_testimony(segment.testimony_id)
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
     for redaction in segment.redactions.all():
         if redaction.end > len(text):
@@ -103,6 +124,7 @@ def segment_edit(*, segment: Segment, text: str) -> Segment:
     segment.text = text
     segment.save(update_fields=["text"])
     _refresh_public_text(segment)
+    _hold_the_gate(testimony, segment)
     return segment
 
 
@@ -142,9 +164,12 @@ def segment_redact(
 @transaction.atomic
 def redaction_remove(*, redaction: Redaction) -> None:
     """Lift a redaction: its words become public text again."""
-    segment = Segment.objects.select_for_update().get(pk=redaction.segment_id)
+    segment = Segment.objects.get(pk=redaction.segment_id)
+    testimony = _lock_testimony(segment.testimony_id)
+    segment = Segment.objects.select_for_update().get(pk=segment.pk)
     redaction.delete()
     _refresh_public_text(segment)
+    _hold_the_gate(testimony, segment)
 
 
 # --- Consent -----------------------------------------------------------------
@@ -182,10 +207,14 @@ def consent_record(
     )
 
 
+@transaction.atomic
 def consent_withdraw(
     *, testimony: Testimony, given_on: date | None = None, note: str = "", by=None
 ) -> ConsentRecord:
     """Record the narrator's withdrawal: nothing of the testimony is public any more."""
+    # Locked before the latest record is read, so that a consent recorded
+    # meanwhile cannot make the default date go back and refuse the withdrawal.
+    testimony = _lock_testimony(testimony.pk)
     today = timezone.localdate()
     latest = testimony.consent_in_force()
     if given_on is None:
@@ -232,7 +261,12 @@ def public_fields(
     yield "narrator.descriptor.en", narrator.descriptor_en
     yield "narrator.region", narrator.region
     for position, start, text in segments:
-        yield f"segments[{position}] (at {start:g} s)", text
+        yield segment_place(position, start), text
+
+
+def segment_place(position: int, start: float) -> str:
+    """How the gate names a segment: its position and its time."""
+    return f"segments[{position}] (at {start:g} s)"
 
 
 def testimony_publication_hits(testimony: Testimony) -> list[Hit]:
