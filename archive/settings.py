@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +55,15 @@ SECRET_KEY = secret("DJANGO_SECRET_KEY")
 # One Fernet key, or several separated by commas: the first encrypts, all decrypt
 # (so that a key can be rotated).
 ARCHIVE_FIELD_KEY = secret("ARCHIVE_FIELD_KEY")
+try:
+    # A mistyped key must stop start-up, not the first read of an identity.
+    [Fernet(key.strip()) for key in ARCHIVE_FIELD_KEY.split(",") if key.strip()]
+except (ValueError, TypeError) as error:
+    raise ImproperlyConfigured(
+        "ARCHIVE_FIELD_KEY must be one or more Fernet keys separated by commas; "
+        'make one with: python -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())"'
+    ) from error
 
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else ""

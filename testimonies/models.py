@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+import unicodedata
 
 from django.conf import settings
 from django.db import models
@@ -21,7 +22,13 @@ REFERENCE_CODE_LENGTH = 16
 
 
 def normalise_reference_code(code: str) -> str:
-    return "".join(code.split()).replace("-", "").upper()
+    """Upper case, without spaces or dashes of any kind (phones type en dashes)."""
+    code = unicodedata.normalize("NFKC", code)
+    return "".join(
+        char
+        for char in code
+        if not char.isspace() and unicodedata.category(char) != "Pd"
+    ).upper()
 
 
 def hash_reference_code(code: str) -> str:

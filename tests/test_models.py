@@ -223,6 +223,12 @@ def test_reference_code_hash_is_sha256_of_the_normalised_code():
     assert hash_reference_code(" abcd\tefgh-ijkl--mnop\n") == expected
 
 
+def test_reference_code_typed_with_en_dashes_or_wide_letters_finds_the_same_hash():
+    expected = hash_reference_code("ABCD-EFGH-IJKL-MNOP")
+    assert hash_reference_code("abcd\u2013efgh\u2011ijkl\u2014mnop") == expected
+    assert hash_reference_code("\uff21BCD EFGH\u00a0IJKL MNOP") == expected
+
+
 def test_a_narrator_stores_only_the_hash_of_their_reference_code():
     narrator = NarratorFactory()
     narrator.set_reference_code("wxyz-2345-6789-abcd")

@@ -88,6 +88,15 @@ def test_without_debug_a_missing_field_key_stops_start_up_naming_it():
     assert "ARCHIVE_FIELD_KEY" in result.stderr
 
 
+def test_a_mistyped_field_key_stops_start_up_naming_it():
+    result = run_settings(
+        {"DJANGO_SECRET_KEY": "a-real-secret", "ARCHIVE_FIELD_KEY": "not-a-fernet-key"},
+        "SECRET_KEY",
+    )
+    assert result.returncode != 0
+    assert "ARCHIVE_FIELD_KEY must be one or more Fernet keys" in result.stderr
+
+
 def test_with_debug_and_nothing_else_the_archive_starts_on_stand_ins():
     values = settings_of({"DJANGO_DEBUG": "1"}, "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")
     assert values["DEBUG"] is True
