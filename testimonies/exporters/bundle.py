@@ -5,12 +5,12 @@ importing it into an empty database gives the same archive. The public export
 holds only what the public tier may see, and is itself a valid bundle.
 """
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import PurePosixPath
 
 from django.db.models import Prefetch
-from django.utils import timezone
 
 from ..models import (
     ConsentRecord,
@@ -25,6 +25,7 @@ from ..models import (
 from ..querysets import Tier
 
 FORMAT = "testimony-bundle/1"
+_PLAIN_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}")
 
 
 def _put(target: dict, key: str, value) -> None:
@@ -55,8 +56,14 @@ def _seconds(value: float | None):
     return int(value) if float(value).is_integer() else value
 
 
-def media_file_name(testimony: Testimony) -> str:
-    return f"media/{testimony.slug}/{PurePosixPath(testimony.media.name).name}"
+def media_file_name(testimony: Testimony, *, public: bool = False) -> str:
+    name = PurePosixPath(testimony.media.name).name
+    if public:
+        # A file's own name may carry the narrator's (a recorder's file named
+        # after them): the public copy is named after its testimony only.
+        suffix = PurePosixPath(name).suffix
+        name = testimony.slug + (suffix if _PLAIN_SUFFIX.fullmatch(suffix) else "")
+    return f"media/{testimony.slug}/{name}"
 
 
 class BundleExporter:
@@ -224,7 +231,10 @@ class BundleExporter:
             _put(item, "embargo_until", _datetime(testimony.embargo_until))
             item["consent"] = [self.consent(c) for c in consent]
         if testimony.media and self.media_allowed(testimony, consent):
-            media = {"path": media_file_name(testimony), "kind": testimony.media_kind}
+            media = {
+                "path": media_file_name(testimony, public=self.public),
+                "kind": testimony.media_kind,
+            }
             _put(media, "duration", _seconds(testimony.media_duration))
             item["media"] = media
         item["appearances"] = [

@@ -64,7 +64,8 @@ def safe_media_path(base_dir: Path, relative: str, path: str) -> Path:
     if (
         candidate.is_absolute()
         or relative.startswith(("/", "\\"))
-        or ":" in candidate.parts[0]
+        # "." has no parts at all; it is refused below, as no file.
+        or (candidate.parts and ":" in candidate.parts[0])
     ):
         raise BundleError(
             path, f"media path {relative!r} must be relative to the bundle"
@@ -247,8 +248,10 @@ class _Importer:
             descriptor_fr, descriptor_en = _translated(item, "descriptor")
             private = item.get("private", {})
             if "reference_code" in item:
+                code_key = "reference_code"
                 code_hash = hash_reference_code(item["reference_code"])
             else:
+                code_key = "reference_code_hash"
                 code_hash = item.get("reference_code_hash", "")
             values = {
                 "public_name": item["public_name"],
@@ -270,20 +273,15 @@ class _Importer:
             ]
             narrator = Narrator.objects.filter(key=item["key"]).first()
             if narrator is not None:
-                _compare_narrator(path, narrator, values, job_types)
+                _compare_narrator(path, narrator, values, job_types, code_key)
                 self.report.count(self.report.reused, "narrators")
             else:
                 if (
                     code_hash
                     and Narrator.objects.filter(reference_code_hash=code_hash).exists()
                 ):
-                    key = (
-                        "reference_code"
-                        if "reference_code" in item
-                        else "reference_code_hash"
-                    )
                     raise BundleError(
-                        f"{path}.{key}",
+                        f"{path}.{code_key}",
                         "this reference code belongs to another narrator",
                     )
                 narrator = Narrator.objects.create(key=item["key"], **values)
@@ -419,10 +417,18 @@ class _Importer:
             source = self.media_source(media["path"], f"{path}.media.path")
             testimony.media_kind = media["kind"]
             testimony.media_duration = media.get("duration")
-            with source.open("rb") as handle:
-                name = default_storage.save(
-                    f"testimonies/{item['slug']}/{source.name}", File(handle)
+            name = f"testimonies/{item['slug']}/{source.name}"
+            # The column's bound; a name already taken in the storage gets a
+            # suffix that stays within it.
+            limit = Testimony._meta.get_field("media").max_length
+            if len(name) > limit:
+                raise BundleError(
+                    f"{path}.media.path",
+                    f"stored as {name!r}, the media file's name would be longer "
+                    f"than {limit} characters",
                 )
+            with source.open("rb") as handle:
+                name = default_storage.save(name, File(handle), max_length=limit)
             self.saved_files.append(name)
             testimony.media.name = name
         testimony.save()
@@ -504,7 +510,7 @@ def _compare_translated(path: str, what: str, stored, values: dict) -> None:
 
 
 def _compare_narrator(
-    path: str, narrator: Narrator, values: dict, job_types: list
+    path: str, narrator: Narrator, values: dict, job_types: list, code_key: str
 ) -> None:
     bundle_names = {
         "descriptor_fr": "descriptor.fr",
@@ -512,6 +518,8 @@ def _compare_narrator(
         "legal_name": "private.legal_name",
         "contact": "private.contact",
         "private_notes": "private.notes",
+        # The code in clear or its hash: the key the bundle gave it under.
+        "reference_code_hash": code_key,
     }
     for name, value in values.items():
         current = getattr(narrator, name)

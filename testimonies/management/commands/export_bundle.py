@@ -43,10 +43,14 @@ class Command(BaseCommand):
                 shutil.copyfileobj(source, out)
         # Write to a temporary name first: a failed export never leaves half a file.
         temporary = target.with_name(target.name + ".partial")
-        with temporary.open("w", encoding="utf-8") as out:
-            json.dump(document, out, ensure_ascii=False, indent=1)
-            out.write("\n")
-        temporary.replace(target)
+        try:
+            with temporary.open("w", encoding="utf-8") as out:
+                json.dump(document, out, ensure_ascii=False, indent=1)
+                out.write("\n")
+            temporary.replace(target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
         self.stdout.write(
             self.style.SUCCESS(
                 f"Wrote {len(document['testimonies'])} testimonies to {target}"
