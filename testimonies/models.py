@@ -309,7 +309,9 @@ class Testimony(models.Model):
         blank=True,
         help_text=_("Hidden from the public and researchers until this moment (UTC)."),
     )
-    media = models.FileField(_("media file"), upload_to="testimonies/", blank=True)
+    media = models.FileField(
+        _("media file"), upload_to="testimonies/", max_length=255, blank=True
+    )
     media_kind = models.CharField(
         _("media kind"), max_length=8, choices=MediaKind.choices, blank=True
     )

@@ -54,9 +54,7 @@ def test_admin_consent_is_added_through_the_service_by_its_curator(client, curat
     url = reverse("admin:testimonies_testimony_change", args=[testimony.pk])
     page = client.get(url)
     form = page.context["adminform"].form
-    data = {
-        name: form.initial.get(name, "") for name in form.fields if name != "media"
-    }
+    data = {name: form.initial.get(name, "") for name in form.fields if name != "media"}
     data.update(
         {
             "narrator": testimony.narrator_id,

@@ -75,7 +75,9 @@ def test_demo_covers_every_consent_scope_an_embargo_and_a_withdrawal(demo):
 
 
 def test_demo_shows_the_public_only_what_the_access_rule_allows(demo, anonymous):
-    visible = set(Testimony.objects.visible_to(anonymous).values_list("slug", flat=True))
+    visible = set(
+        Testimony.objects.visible_to(anonymous).values_list("slug", flat=True)
+    )
     scopes = latest_scopes()
     assert visible
     for slug in visible:
@@ -84,7 +86,9 @@ def test_demo_shows_the_public_only_what_the_access_rule_allows(demo, anonymous)
     assert any(scopes[s] == "research" for s in hidden)
     assert any(scopes[s] == "withdrawn" for s in hidden)
     researcher_view = set(
-        Testimony.objects.visible_to_tier(Tier.RESEARCHER).values_list("slug", flat=True)
+        Testimony.objects.visible_to_tier(Tier.RESEARCHER).values_list(
+            "slug", flat=True
+        )
     )
     assert researcher_view > visible
 

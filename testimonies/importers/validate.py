@@ -11,8 +11,9 @@ import functools
 import json
 import math
 import re
+import sys
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -196,7 +197,13 @@ def _is_number(checker, instance: Any) -> bool:
     # JSON has no NaN or infinity: one reaching here came from Python, not a file.
     if isinstance(instance, float):
         return math.isfinite(instance)
-    return _is_int(instance)
+    if not _is_int(instance):
+        return False
+    # An integer too large for a float would overflow in the database.
+    try:
+        return math.isfinite(float(instance))
+    except OverflowError:
+        return False
 
 
 def _is_int(value: Any) -> bool:
@@ -295,7 +302,8 @@ def _plain_segment(segment: Any, checks: _Validators) -> bool:
 def _is_time(value: Any) -> bool:
     if type(value) is float:
         return 0 <= value < math.inf  # NaN fails the comparison
-    return type(value) is int and value >= 0
+    # An integer beyond the largest float would overflow once stored.
+    return type(value) is int and 0 <= value <= sys.float_info.max
 
 
 # From jsonschema's errors to readable messages
@@ -513,6 +521,11 @@ def _datetime(container: dict, path: PathParts, field: str) -> Iterator[_Problem
         return
     if parsed.utcoffset() is None:
         yield _Problem((*path, field), "needs an offset, such as Z or +01:00")
+        return
+    try:
+        parsed.astimezone(UTC)
+    except OverflowError:
+        yield _Problem((*path, field), f"{_show(value)} is out of range in UTC")
 
 
 def _consent(testimony: dict, path: PathParts) -> Iterator[_Problem]:

@@ -662,7 +662,7 @@ def media_absolute(data, folder, outside):
 
 
 def media_name_too_long_to_store(data, folder, outside):
-    relative = "media/" + "v" * 80 + ".mp3"
+    relative = "media/" + "v" * 240 + ".mp3"
     put_media(folder, relative)
     data["testimonies"][0]["media"]["path"] = relative
 
@@ -881,7 +881,7 @@ CASES = {
     "media-name-too-long-to-store": Case(
         media_name_too_long_to_store,
         "testimonies[0].media.path",
-        "the media file's name would be longer than 100 characters",
+        "the media file's name would be longer than 255 characters",
     ),
     # What the file itself holds
     "json-with-nan": Case(

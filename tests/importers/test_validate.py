@@ -387,6 +387,24 @@ CASES = [
         '"fr" is not an ISO 3166-1 alpha-2 country code',
     ),
     (
+        "time-too-large-for-a-float",
+        with_raw(("testimonies", 0, "segments", 1, "start"), "1" + "0" * 400),
+        "testimonies[0].segments[1].start",
+        "must be a number >= 0",
+    ),
+    (
+        "embargo-out-of-range-in-utc",
+        setter("testimonies", 0, "embargo_until", value="0001-01-01T00:30:00+01:00"),
+        "testimonies[0].embargo_until",
+        "out of range in UTC",
+    ),
+    (
+        "job-type-name-longer-than-its-column",
+        setter("job_types", 0, "name", "fr", value="x" * 201),
+        "job_types[0].name.fr",
+        "must be at most 200 characters",
+    ),
+    (
         "birth-decade-not-a-decade",
         setter("narrators", 0, "birth_decade", value=1985),
         "narrators[0].birth_decade",
