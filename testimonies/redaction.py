@@ -8,6 +8,7 @@ and phone numbers.
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -167,6 +168,9 @@ def contact_terms(contact: str) -> list[str]:
     ]
 
 
+_FIELD_SEPARATOR = "\x00\x00"
+
+
 class IdentityScanner:
     """Finds, in public text, what would expose a narrator."""
 
@@ -241,7 +245,23 @@ class IdentityScanner:
         return hits
 
     def scan_all(self, fields: Iterable[tuple[str, str]]) -> list[Hit]:
-        hits: list[Hit] = []
-        for place, text in fields:
-            hits.extend(self.scan(place, text))
+        """Scan many fields at once; each hit names its field and its offset there."""
+        fields = [(place, text) for place, text in fields if text]
+        if any(_FIELD_SEPARATOR[0] in text for _place, text in fields):
+            return [hit for place, text in fields for hit in self.scan(place, text)]
+        # One pass over all the fields joined is several times faster than one
+        # pass each; the separator is neither a letter, a digit nor white
+        # space, so no match can span two fields.
+        starts: list[int] = []
+        position = 0
+        for _place, text in fields:
+            starts.append(position)
+            position += len(text) + len(_FIELD_SEPARATOR)
+        joined = _FIELD_SEPARATOR.join(text for _place, text in fields)
+        hits = []
+        for hit in self.scan("", joined):
+            index = bisect_right(starts, hit.offset) - 1
+            hits.append(
+                Hit(fields[index][0], hit.offset - starts[index], hit.kind, hit.shown)
+            )
         return hits

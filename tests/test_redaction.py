@@ -436,3 +436,37 @@ def test_scanner_reports_a_name_part_at_its_original_offset(prefix, part):
     text = f"{prefix} {part} fin"
     hits = LEGAL.scan("segment", text)
     assert (len(prefix) + 1, HitKind.LEGAL_NAME) in [(h.offset, h.kind) for h in hits]
+
+
+_FIELD_PIECES = st.sampled_from(
+    [
+        "Élodie",
+        "martin",
+        "Dubois",
+        "06",
+        "12",
+        "+33",
+        " ",
+        ".",
+        "-",
+        "@",
+        "x",
+        "é",
+        "\n",
+    ]
+)
+
+
+@hypothesis_settings(max_examples=300)
+@given(
+    st.lists(st.lists(_FIELD_PIECES, max_size=12).map("".join), min_size=1, max_size=6)
+)
+def test_scanning_fields_together_finds_what_scanning_each_alone_finds(texts):
+    scanner = IdentityScanner(
+        legal_name="Élodie Martin-Dubois",
+        contact="+33 6 12 12 12 12",
+        sensitive_terms=["Martin Dubois"],
+    )
+    fields = [(f"field{index}", text) for index, text in enumerate(texts)]
+    one_by_one = [hit for place, text in fields for hit in scanner.scan(place, text)]
+    assert scanner.scan_all(fields) == one_by_one
