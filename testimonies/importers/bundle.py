@@ -337,10 +337,6 @@ class _Importer:
             self.theme(slug, f"{path}.themes[{k}]")
             for k, slug in enumerate(item["themes"])
         ]
-        appearances = [
-            (self.episode(a["episode"], f"{path}.appearances[{k}].episode"), a)
-            for k, a in enumerate(item.get("appearances", []))
-        ]
         language = item["language"]
 
         # Public text of every segment, from its redactions, before anything is written.
@@ -401,7 +397,7 @@ class _Importer:
                 public_fields(
                     testimony,
                     narrator,
-                    [a.get("note", "") for _e, a in appearances],
+                    [a.get("note", "") for a in item.get("appearances", [])],
                     [(s.position, s.start, s.public_text) for s in segment_rows],
                 )
             )
@@ -413,20 +409,27 @@ class _Importer:
                     f"narrator: {listed}",
                 )
         media = item.get("media")
+        # The column's bound; a name already taken in the storage gets a
+        # suffix that stays within it.
+        limit = Testimony._meta.get_field("media").max_length
         if media:
             source = self.media_source(media["path"], f"{path}.media.path")
-            testimony.media_kind = media["kind"]
-            testimony.media_duration = media.get("duration")
             name = f"testimonies/{item['slug']}/{source.name}"
-            # The column's bound; a name already taken in the storage gets a
-            # suffix that stays within it.
-            limit = Testimony._meta.get_field("media").max_length
             if len(name) > limit:
                 raise BundleError(
                     f"{path}.media.path",
                     f"stored as {name!r}, the media file's name would be longer "
                     f"than {limit} characters",
                 )
+        # Resolved in the document's order: after status and media, which
+        # come before appearances in a testimony.
+        appearances = [
+            (self.episode(a["episode"], f"{path}.appearances[{k}].episode"), a)
+            for k, a in enumerate(item.get("appearances", []))
+        ]
+        if media:
+            testimony.media_kind = media["kind"]
+            testimony.media_duration = media.get("duration")
             with source.open("rb") as handle:
                 name = default_storage.save(name, File(handle), max_length=limit)
             self.saved_files.append(name)

@@ -637,6 +637,14 @@ def legal_name_in_a_segment(data, folder, outside):
     data["testimonies"][1]["segments"][2]["text"] = "On m'appelait AURELIEN, là-bas."
 
 
+def gate_refusal_before_an_unknown_episode(data, folder, outside):
+    # Two faults in one testimony: status comes before appearances in it.
+    legal_name_in_a_segment(data, folder, outside)
+    data["testimonies"][1]["appearances"] = [
+        {"episode": "night-shifts/no-such-episode", "start": 1, "end": 2}
+    ]
+
+
 def label_reintroduces_a_sensitive_term(data, folder, outside):
     data["testimonies"][1]["redactions"][0]["label"] = "[Veritask]"
 
@@ -695,6 +703,11 @@ def empty_file(data, folder, outside):
 
 CASES = {
     # Entries the database holds, and their copies in the bundle
+    "gate-refusal-reported-before-a-later-unknown-episode": Case(
+        gate_refusal_before_an_unknown_episode,
+        "testimonies[1].status",
+        "publication refused",
+    ),
     "testimony-slug-exists": Case(
         t1(slug="livrer-sous-la-pluie"),
         "testimonies[1].slug",
