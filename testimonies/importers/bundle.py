@@ -58,6 +58,17 @@ def _translated(data: dict, key: str) -> tuple[str, str]:
     return value.get("fr", ""), value.get("en", "")
 
 
+def _known(cache: dict, stored, key: str, path: str, what: str):
+    """An entry of the bundle, or else of the database, by its slug or key."""
+    if key not in cache:
+        # The query runs only for what the bundle does not define itself.
+        found = stored.first()
+        if found is None:
+            raise BundleError(path, f"unknown {what} {key!r}")
+        cache[key] = found
+    return cache[key]
+
+
 def safe_media_path(base_dir: Path, relative: str, path: str) -> Path:
     """The media file named by a bundle, refusing anything outside its folder."""
     candidate = Path(relative)
@@ -102,20 +113,12 @@ class _Importer:
     # -- taxonomy --------------------------------------------------------
 
     def job_type(self, slug: str, path: str) -> JobType:
-        if slug not in self.job_types:
-            found = JobType.objects.filter(slug=slug).first()
-            if found is None:
-                raise BundleError(path, f"unknown job type {slug!r}")
-            self.job_types[slug] = found
-        return self.job_types[slug]
+        return _known(
+            self.job_types, JobType.objects.filter(slug=slug), slug, path, "job type"
+        )
 
     def theme(self, slug: str, path: str) -> Theme:
-        if slug not in self.themes:
-            found = Theme.objects.filter(slug=slug).first()
-            if found is None:
-                raise BundleError(path, f"unknown theme {slug!r}")
-            self.themes[slug] = found
-        return self.themes[slug]
+        return _known(self.themes, Theme.objects.filter(slug=slug), slug, path, "theme")
 
     def import_job_types(self) -> None:
         for i, item in enumerate(self.data.get("job_types", [])):
@@ -230,15 +233,9 @@ class _Importer:
                 self.episodes[f"{series.slug}/{episode.slug}"] = episode
 
     def episode(self, ref: str, path: str) -> Episode:
-        if ref not in self.episodes:
-            series_slug, episode_slug = ref.split("/", 1)
-            found = Episode.objects.filter(
-                series__slug=series_slug, slug=episode_slug
-            ).first()
-            if found is None:
-                raise BundleError(path, f"unknown episode {ref!r}")
-            self.episodes[ref] = found
-        return self.episodes[ref]
+        series_slug, episode_slug = ref.split("/", 1)
+        stored = Episode.objects.filter(series__slug=series_slug, slug=episode_slug)
+        return _known(self.episodes, stored, ref, path, "episode")
 
     # -- narrators -------------------------------------------------------
 
@@ -290,12 +287,9 @@ class _Importer:
             self.narrators[item["key"]] = narrator
 
     def narrator(self, key: str, path: str) -> Narrator:
-        if key not in self.narrators:
-            found = Narrator.objects.filter(key=key).first()
-            if found is None:
-                raise BundleError(path, f"unknown narrator {key!r}")
-            self.narrators[key] = found
-        return self.narrators[key]
+        return _known(
+            self.narrators, Narrator.objects.filter(key=key), key, path, "narrator"
+        )
 
     # -- testimonies -----------------------------------------------------
 
