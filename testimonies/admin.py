@@ -1,6 +1,7 @@
 """The curator workspace. Every change of state goes through services."""
 
 from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from . import services
@@ -57,7 +58,9 @@ class NarratorAdmin(admin.ModelAdmin):
         return PRIVATE_IDENTITY_FIELDS
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET" and request.user.has_perm(IDENTITY_PERMISSION):
+        # Any rendering of the page shows the identity (a form shown again with
+        # errors too): each is logged.
+        if request.user.has_perm(IDENTITY_PERMISSION):
             narrator = self.get_object(request, object_id)
             if narrator is not None:
                 # The page shows the identity: log the view like any other.
@@ -65,6 +68,29 @@ class NarratorAdmin(admin.ModelAdmin):
                     narrator=narrator, user=request.user, purpose="admin change page"
                 )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.save()
+            return
+        changes = {
+            name: getattr(obj, name)
+            for name in form.changed_data
+            if not obj._meta.get_field(name).many_to_many
+        }
+        withdrawn = services.narrator_update(
+            narrator=obj, changes=changes, by=request.user
+        )
+        if withdrawn:
+            self.message_user(
+                request,
+                _(
+                    "These published testimonies would now expose the narrator and "
+                    "went back to review: %(slugs)s. Redact them, then publish again."
+                )
+                % {"slugs": ", ".join(withdrawn)},
+                messages.WARNING,
+            )
 
     @admin.action(description=_("Give a new reference code (shown once)"))
     def reset_reference_code(self, request, queryset):
@@ -81,10 +107,35 @@ class NarratorAdmin(admin.ModelAdmin):
             )
 
 
+class ConsentHistoryFormSet(BaseInlineFormSet):
+    """Refuses, with the form shown again, a record that would go back in time."""
+
+    def clean(self):
+        super().clean()
+        latest = self.instance.consent_in_force() if self.instance.pk else None
+        floor = latest.given_on if latest else None
+        for form in self.extra_forms:
+            given_on = form.cleaned_data.get("given_on") if form.has_changed() else None
+            if given_on is None:
+                continue
+            if floor is not None and given_on < floor:
+                form.add_error(
+                    "given_on",
+                    _(
+                        "Consent cannot be dated before the record in force "
+                        "(%(date)s): the history never goes back in time."
+                    )
+                    % {"date": floor.isoformat()},
+                )
+            else:
+                floor = given_on
+
+
 class ConsentRecordInline(admin.TabularInline):
     """The consent history: records are added, never edited or deleted."""
 
     model = ConsentRecord
+    formset = ConsentHistoryFormSet
     extra = 0
     can_delete = False
     fields = ("scope", "media", "given_on", "note", "recorded_by", "recorded_at")
@@ -138,9 +189,8 @@ class TestimonyAdmin(admin.ModelAdmin):
         if formset.model is not ConsentRecord:
             return super().save_formset(request, form, formset, change)
         for record in formset.save(commit=False):
-            if record.pk is not None:
-                continue
-            try:
+            if record.pk is None:
+                # Checked by the formset already; a race still fails the whole save.
                 services.consent_record(
                     testimony=form.instance,
                     scope=record.scope,
@@ -149,8 +199,6 @@ class TestimonyAdmin(admin.ModelAdmin):
                     note=record.note,
                     by=request.user,
                 )
-            except services.ServiceError as error:
-                self.message_user(request, str(error), messages.ERROR)
         return None
 
     @admin.display(description=_("consent in force"))

@@ -5,6 +5,8 @@ import secrets
 import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -15,6 +17,39 @@ from .fields import EncryptedTextField
 from .querysets import TestimonyQuerySet
 
 SLUG_HELP = _("Lowercase letters, digits and hyphens.")
+
+# The same shapes as the bundle format's, so that whatever the admin accepts
+# can be exported and imported again.
+validate_archive_slug = RegexValidator(
+    r"\A[a-z0-9]+(?:-[a-z0-9]+)*\Z",
+    _("Use lowercase letters and digits, in words joined by single hyphens."),
+)
+validate_country = RegexValidator(
+    r"\A[A-Z]{2}\Z", _("Use an ISO 3166-1 alpha-2 code in capitals, e.g. FR.")
+)
+validate_language = RegexValidator(
+    r"\A[a-z]{2}\Z", _("Use an ISO 639-1 code in lowercase, e.g. fr.")
+)
+validate_isco = RegexValidator(r"\A[0-9]{1,4}\Z", _("Use one to four digits."))
+validate_web_url = URLValidator(schemes=["http", "https"])
+
+
+def validate_decade(value: int) -> None:
+    if value % 10 or not 1900 <= value <= 2100:
+        raise ValidationError(
+            _("Use a decade between 1900 and 2100, e.g. 1980."), code="decade"
+        )
+
+
+def validate_word_list(value) -> None:
+    """A list of non-empty strings (content warnings, sensitive terms)."""
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item.strip() for item in value
+    ):
+        raise ValidationError(
+            _('Use a list of non-empty texts, e.g. ["violence"].'), code="word_list"
+        )
+
 
 # Crockford's base-32 alphabet: no I, L, O, U, so a code read aloud is unambiguous.
 REFERENCE_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -56,7 +91,13 @@ class Translated:
 
 
 class JobType(models.Model):
-    slug = models.SlugField(_("slug"), max_length=80, unique=True, help_text=SLUG_HELP)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=80,
+        unique=True,
+        help_text=SLUG_HELP,
+        validators=[validate_archive_slug],
+    )
     name_fr = models.CharField(_("name (French)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200)
     description_fr = models.TextField(_("description (French)"), blank=True)
@@ -65,6 +106,7 @@ class JobType(models.Model):
         _("ISCO-08 code"),
         max_length=4,
         blank=True,
+        validators=[validate_isco],
         help_text=_(
             "One to four digits of the International Standard Classification "
             "of Occupations."
@@ -85,7 +127,13 @@ class JobType(models.Model):
 
 
 class Theme(models.Model):
-    slug = models.SlugField(_("slug"), max_length=80, unique=True, help_text=SLUG_HELP)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=80,
+        unique=True,
+        help_text=SLUG_HELP,
+        validators=[validate_archive_slug],
+    )
     name_fr = models.CharField(_("name (French)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200)
     parent = models.ForeignKey(
@@ -116,10 +164,18 @@ class Theme(models.Model):
 
 
 class Series(models.Model):
-    slug = models.SlugField(_("slug"), max_length=80, unique=True, help_text=SLUG_HELP)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=80,
+        unique=True,
+        help_text=SLUG_HELP,
+        validators=[validate_archive_slug],
+    )
     title = models.CharField(_("title"), max_length=300)
     broadcaster = models.CharField(_("broadcaster"), max_length=200, blank=True)
-    url = models.URLField(_("URL"), max_length=500, blank=True)
+    url = models.URLField(
+        _("URL"), max_length=500, blank=True, validators=[validate_web_url]
+    )
     description_fr = models.TextField(_("description (French)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
 
@@ -139,12 +195,19 @@ class Episode(models.Model):
         on_delete=models.CASCADE,
         related_name="episodes",
     )
-    slug = models.SlugField(_("slug"), max_length=80, help_text=SLUG_HELP)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=80,
+        help_text=SLUG_HELP,
+        validators=[validate_archive_slug],
+    )
     number = models.PositiveIntegerField(_("number"))
     title = models.CharField(_("title"), max_length=300)
     broadcast_on = models.DateField(_("broadcast on"), null=True, blank=True)
     duration = models.FloatField(_("duration (seconds)"), null=True, blank=True)
-    url = models.URLField(_("URL"), max_length=500, blank=True)
+    url = models.URLField(
+        _("URL"), max_length=500, blank=True, validators=[validate_web_url]
+    )
     synopsis_fr = models.TextField(_("synopsis (French)"), blank=True)
     synopsis_en = models.TextField(_("synopsis (English)"), blank=True)
 
@@ -183,10 +246,12 @@ class Narrator(models.Model):
         max_length=80,
         unique=True,
         help_text=_("A stable internal key, used by bundles."),
+        validators=[validate_archive_slug],
     )
     public_name = models.CharField(
         _("public name"),
-        max_length=200,
+        # As long as a descriptor, which stands in for it in public exports.
+        max_length=300,
         help_text=_(
             "The name the narrator chose to be known by. For an anonymous narrator "
             "it is only an internal label and is never shown."
@@ -209,10 +274,11 @@ class Narrator(models.Model):
         max_length=2,
         blank=True,
         help_text=_("ISO 3166-1 alpha-2, e.g. FR."),
+        validators=[validate_country],
     )
     region = models.CharField(_("generalised region"), max_length=200, blank=True)
     birth_decade = models.PositiveSmallIntegerField(
-        _("birth decade"), null=True, blank=True
+        _("birth decade"), null=True, blank=True, validators=[validate_decade]
     )
     sensitive_terms = models.JSONField(
         _("sensitive terms"),
@@ -222,6 +288,7 @@ class Narrator(models.Model):
             "Names of colleagues or managers, internal project names: words that "
             "must never be public."
         ),
+        validators=[validate_word_list],
     )
     # Private identity: encrypted at rest, shown only to holders of view_identity.
     legal_name = EncryptedTextField(_("legal name"), blank=True)
@@ -280,7 +347,13 @@ class Testimony(models.Model):
         AUDIO = "audio", _("audio")
         VIDEO = "video", _("video")
 
-    slug = models.SlugField(_("slug"), max_length=120, unique=True, help_text=SLUG_HELP)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=120,
+        unique=True,
+        help_text=SLUG_HELP,
+        validators=[validate_archive_slug],
+    )
     title = models.CharField(_("title"), max_length=300)
     narrator = models.ForeignKey(
         Narrator,
@@ -289,7 +362,10 @@ class Testimony(models.Model):
         related_name="testimonies",
     )
     language = models.CharField(
-        _("language"), max_length=8, help_text=_("ISO 639-1, e.g. fr.")
+        _("language"),
+        max_length=2,
+        help_text=_("ISO 639-1, e.g. fr."),
+        validators=[validate_language],
     )
     recorded_on = models.DateField(_("recorded on"), null=True, blank=True)
     place = models.CharField(_("generalised place"), max_length=200, blank=True)
@@ -298,7 +374,9 @@ class Testimony(models.Model):
     themes = models.ManyToManyField(
         Theme, verbose_name=_("themes"), blank=True, related_name="testimonies"
     )
-    content_warnings = models.JSONField(_("content warnings"), default=list, blank=True)
+    content_warnings = models.JSONField(
+        _("content warnings"), default=list, blank=True, validators=[validate_word_list]
+    )
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
     )

@@ -4,6 +4,7 @@ Admin actions, views, importers and commands call these; none of them changes
 testimonies, consent, segments or redactions another way.
 """
 
+import math
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 from .models import (
     Appearance,
     ConsentRecord,
+    Episode,
     IdentityAccess,
     Narrator,
     NarratorRequest,
@@ -23,7 +25,7 @@ from .models import (
     hash_reference_code,
 )
 from .querysets import IDENTITY_PERMISSION
-from .redaction import Hit, IdentityScanner, Span, default_label, public_text
+from .redaction import Hit, HitKind, IdentityScanner, Span, default_label, public_text
 
 
 class ServiceError(Exception):
@@ -69,15 +71,20 @@ def _lock_testimony(testimony_id: int) -> Testimony:
     return Testimony.objects.select_for_update().get(pk=testimony_id)
 
 
-def _hold_the_gate(testimony: Testimony, segment: Segment) -> None:
-    """A published testimony's text is public at once: the gate holds for edits."""
+def _hold_the_gate(testimony: Testimony) -> None:
+    """A published testimony's fields are public at once: the gate holds for edits."""
     if testimony.status != Testimony.Status.PUBLISHED:
         return
-    hits = scanner_for(testimony.narrator).scan(
-        segment_place(segment.position, segment.start), segment.public_text
-    )
+    hits = testimony_publication_hits(testimony)
     if hits:
         raise PublicationRefused(testimony.slug, hits)
+
+
+def _check_times(start: float, end: float) -> None:
+    if not (math.isfinite(start) and math.isfinite(end) and 0 <= start <= end):
+        raise ServiceError(
+            f"times need 0 <= start <= end, in seconds (got {start}, {end})"
+        )
 
 
 @transaction.atomic
@@ -90,6 +97,7 @@ def segment_create(
     text: str,
 ) -> Segment:
     """Append a segment to a testimony's transcript."""
+    _check_times(start, end)
     testimony = _lock_testimony(testimony.pk)
     last = testimony.segments.order_by("-position").first()
     if last is not None and start < last.start:
@@ -105,7 +113,7 @@ def segment_create(
         text=text,
         public_text=text,
     )
-    _hold_the_gate(testimony, segment)
+    _hold_the_gate(testimony)
     return segment
 
 
@@ -124,7 +132,7 @@ def segment_edit(*, segment: Segment, text: str) -> Segment:
     segment.text = text
     segment.save(update_fields=["text"])
     _refresh_public_text(segment)
-    _hold_the_gate(testimony, segment)
+    _hold_the_gate(testimony)
     return segment
 
 
@@ -140,11 +148,8 @@ def segment_redact(
     by=None,
 ) -> Redaction:
     """Hide [start, end) of a segment's text behind a label."""
-    segment = (
-        Segment.objects.select_for_update()
-        .select_related("testimony")
-        .get(pk=segment.pk)
-    )
+    testimony = _lock_testimony(segment.testimony_id)
+    segment = Segment.objects.select_for_update().get(pk=segment.pk)
     _check_bounds(segment.text, start, end)
     if reason not in Redaction.Reason.values:
         raise ServiceError(f"unknown redaction reason {reason!r}")
@@ -153,11 +158,13 @@ def segment_redact(
         start=start,
         end=end,
         reason=reason,
-        label=label or default_label(reason, segment.testimony.language),
+        label=label or default_label(reason, testimony.language),
         note=note,
         created_by=by,
     )
     _refresh_public_text(segment)
+    # A label is public text too: it must not name what it hides.
+    _hold_the_gate(testimony)
     return redaction
 
 
@@ -169,7 +176,7 @@ def redaction_remove(*, redaction: Redaction) -> None:
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
     redaction.delete()
     _refresh_public_text(segment)
-    _hold_the_gate(testimony, segment)
+    _hold_the_gate(testimony)
 
 
 # --- Consent -----------------------------------------------------------------
@@ -215,15 +222,36 @@ def consent_withdraw(
     # Locked before the latest record is read, so that a consent recorded
     # meanwhile cannot make the default date go back and refuse the withdrawal.
     testimony = _lock_testimony(testimony.pk)
-    today = timezone.localdate()
     latest = testimony.consent_in_force()
     if given_on is None:
-        given_on = max(today, latest.given_on) if latest else today
+        given_on = _today_or_later(latest)
     return consent_record(
         testimony=testimony,
         scope=ConsentRecord.Scope.WITHDRAWN,
         media=ConsentRecord.MediaRelease.NONE,
         given_on=given_on,
+        note=note,
+        by=by,
+    )
+
+
+def _today_or_later(latest: ConsentRecord | None) -> date:
+    today = timezone.localdate()
+    return max(today, latest.given_on) if latest else today
+
+
+def _consent_hold(testimony: Testimony, scope: str, *, note: str, by) -> None:
+    """Record ``scope`` (withdrawn or archive) unless consent is already that closed."""
+    testimony = _lock_testimony(testimony.pk)
+    latest = testimony.consent_in_force()
+    closed = {ConsentRecord.Scope.WITHDRAWN, scope}
+    if latest is not None and latest.scope in closed:
+        return
+    consent_record(
+        testimony=testimony,
+        scope=scope,
+        media=ConsentRecord.MediaRelease.NONE,
+        given_on=_today_or_later(latest),
         note=note,
         by=by,
     )
@@ -248,10 +276,15 @@ def public_fields(
     segments: Iterable[tuple[int, float, str]],
 ) -> Iterator[tuple[str, str]]:
     """Every public field of a testimony, named by its place, for the gate."""
+    # The slug is in every public URL; its words are read like the title's.
+    yield "slug", testimony.slug.replace("-", " ")
     yield "title", testimony.title
     yield "summary", testimony.summary
     yield "place", testimony.place
-    for index, warning in enumerate(testimony.content_warnings or []):
+    warnings = testimony.content_warnings or []
+    if not isinstance(warnings, list):
+        warnings = [warnings]
+    for index, warning in enumerate(str(w) for w in warnings):
         yield f"content_warnings[{index}]", warning
     for index, note in enumerate(appearance_notes):
         yield f"appearances[{index}].note", note
@@ -281,23 +314,41 @@ def testimony_publication_hits(testimony: Testimony) -> list[Hit]:
     )
 
 
-@transaction.atomic
 def testimony_publish(
     *, testimony: Testimony, at: datetime | None = None, by=None
 ) -> Testimony:
     """Publish a testimony, unless the gate finds anything that exposes its narrator."""
-    testimony = (
-        Testimony.objects.select_for_update()
-        .select_related("narrator")
-        .get(pk=testimony.pk)
+    try:
+        with transaction.atomic():
+            testimony = (
+                Testimony.objects.select_for_update()
+                .select_related("narrator")
+                .get(pk=testimony.pk)
+            )
+            hits = testimony_publication_hits(testimony)
+            if hits:
+                raise PublicationRefused(testimony.slug, hits)
+            testimony.status = Testimony.Status.PUBLISHED
+            testimony.published_at = at or testimony.published_at or timezone.now()
+            testimony.save(update_fields=["status", "published_at", "updated_at"])
+            return testimony
+    except PublicationRefused as refusal:
+        # The refusal tells where the legal name or contact stands: that is a
+        # view of the identity, logged like one (after the rollback, so it stays).
+        _log_identity_hits(testimony, refusal.hits, by)
+        raise
+
+
+def _log_identity_hits(testimony: Testimony, hits: list[Hit], user) -> None:
+    kinds = sorted({h.kind for h in hits} & {HitKind.LEGAL_NAME, HitKind.CONTACT})
+    if user is None or not user.is_authenticated or not kinds:
+        return
+    IdentityAccess.objects.create(
+        narrator_id=testimony.narrator_id,
+        user=user,
+        fields="positions of " + ", ".join(kinds),
+        purpose=f"publication gate refusal for {testimony.slug}",
     )
-    hits = testimony_publication_hits(testimony)
-    if hits:
-        raise PublicationRefused(testimony.slug, hits)
-    testimony.status = Testimony.Status.PUBLISHED
-    testimony.published_at = at or testimony.published_at or timezone.now()
-    testimony.save(update_fields=["status", "published_at", "updated_at"])
-    return testimony
 
 
 @transaction.atomic
@@ -326,18 +377,44 @@ def testimony_set_embargo(*, testimony: Testimony, until: datetime | None) -> Te
 
 @transaction.atomic
 def appearance_add(
-    *, testimony: Testimony, episode, start: float, end: float, note: str = ""
+    *, testimony: Testimony, episode: Episode, start: float, end: float, note: str = ""
 ) -> Appearance:
-    if not 0 <= start <= end:
-        raise ServiceError(
-            f"an appearance needs 0 <= start <= end (got {start}, {end})"
-        )
-    return Appearance.objects.create(
+    """Link a testimony to the episode where its narrator is seen."""
+    _check_times(start, end)
+    testimony = _lock_testimony(testimony.pk)
+    appearance = Appearance.objects.create(
         testimony=testimony, episode=episode, start=start, end=end, note=note
     )
+    _hold_the_gate(testimony)
+    return appearance
 
 
 # --- Narrators and their requests -------------------------------------------
+
+
+@transaction.atomic
+def narrator_update(*, narrator: Narrator, changes: dict, by=None) -> list[str]:
+    """Change a narrator's fields; published testimonies they would expose leave
+    publication (back to review) at once. Returns the slugs withdrawn that way.
+
+    Recording a sensitive term or a legal name is never refused: the archive
+    fails closed instead, and a curator redacts before publishing again.
+    """
+    narrator = Narrator.objects.select_for_update().get(pk=narrator.pk)
+    for name, value in changes.items():
+        setattr(narrator, name, value)
+    narrator.save()
+    withdrawn: list[str] = []
+    published = Testimony.objects.select_for_update().filter(
+        narrator=narrator, status=Testimony.Status.PUBLISHED
+    )
+    for testimony in published:
+        hits = testimony_publication_hits(testimony)
+        if hits:
+            testimony.status = Testimony.Status.IN_REVIEW
+            testimony.save(update_fields=["status", "updated_at"])
+            withdrawn.append(testimony.slug)
+    return withdrawn
 
 
 @transaction.atomic
@@ -378,16 +455,19 @@ def narrator_request_handle(
         raise ServiceError(
             f"a request is closed as handled or dismissed, not {status!r}"
         )
+    hides = {
+        NarratorRequest.Kind.WITHDRAW: ConsentRecord.Scope.WITHDRAWN,
+        # A handled pause holds publication until a curator records consent again.
+        NarratorRequest.Kind.PAUSE: ConsentRecord.Scope.ARCHIVE,
+    }
     if (
         status == NarratorRequest.Status.HANDLED
-        and request.kind == NarratorRequest.Kind.WITHDRAW
+        and request.kind in hides
         and request.narrator_id is not None
     ):
         # Closing the request must not bring the testimonies back.
         for testimony in Testimony.objects.filter(narrator_id=request.narrator_id):
-            latest = testimony.consent_in_force()
-            if latest is None or latest.scope != ConsentRecord.Scope.WITHDRAWN:
-                consent_withdraw(testimony=testimony, note=response, by=by)
+            _consent_hold(testimony, hides[request.kind], note=response, by=by)
     request.status = status
     request.handled_by = by
     request.handled_at = timezone.now()

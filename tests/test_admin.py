@@ -48,34 +48,105 @@ def test_admin_publish_action_goes_through_the_publication_gate(client, curator)
     assert testimony.status == Testimony.Status.IN_REVIEW
 
 
-def test_admin_consent_is_added_through_the_service_by_its_curator(client, curator):
-    testimony = TestimonyFactory(consent="public")
-    client.force_login(staff(curator))
+def post_testimony_change(client, testimony, *, title=None, new_consent=None):
+    """The change form of a testimony as the admin renders it, with edits."""
     url = reverse("admin:testimonies_testimony_change", args=[testimony.pk])
-    page = client.get(url)
-    form = page.context["adminform"].form
+    form = client.get(url).context["adminform"].form
     data = {name: form.initial.get(name, "") for name in form.fields if name != "media"}
+    records = list(testimony.consent_records.order_by("pk"))
     data.update(
         {
             "narrator": testimony.narrator_id,
             "content_warnings": "[]",
             "themes": [],
-            "consent_records-TOTAL_FORMS": "2",
-            "consent_records-INITIAL_FORMS": "1",
-            "consent_records-0-id": testimony.consent_records.get().pk,
-            "consent_records-0-testimony": testimony.pk,
-            "consent_records-1-testimony": testimony.pk,
-            "consent_records-1-scope": "withdrawn",
-            "consent_records-1-media": "none",
-            "consent_records-1-given_on": "2024-03-01",
+            "consent_records-TOTAL_FORMS": str(len(records) + 1),
+            "consent_records-INITIAL_FORMS": str(len(records)),
             "segments-TOTAL_FORMS": "0",
             "segments-INITIAL_FORMS": "0",
         }
     )
+    for index, record in enumerate(records):
+        data[f"consent_records-{index}-id"] = record.pk
+        data[f"consent_records-{index}-testimony"] = testimony.pk
+    new = len(records)
+    data[f"consent_records-{new}-testimony"] = testimony.pk
+    if new_consent:
+        for key, value in new_consent.items():
+            data[f"consent_records-{new}-{key}"] = value
+    if title is not None:
+        data["title"] = title
     data = {k: v for k, v in data.items() if v is not None}
-    response = client.post(url, data)
+    return client.post(url, data)
+
+
+def test_admin_consent_is_added_through_the_service_by_its_curator(client, curator):
+    testimony = TestimonyFactory(consent="public")
+    client.force_login(staff(curator))
+    response = post_testimony_change(
+        client,
+        testimony,
+        new_consent={"scope": "withdrawn", "media": "none", "given_on": "2024-03-01"},
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     latest = testimony.consent_in_force()
     assert latest.scope == "withdrawn"
     assert latest.recorded_by == curator
     assert latest.given_on == dt.date(2024, 3, 1)
+
+
+def test_admin_consent_dated_before_the_one_in_force_is_refused_and_nothing_saved(
+    client, curator
+):
+    testimony = TestimonyFactory(consent="public", title="Avant")
+    client.force_login(staff(curator))
+    response = post_testimony_change(
+        client,
+        testimony,
+        title="Après",
+        new_consent={"scope": "withdrawn", "media": "none", "given_on": "2020-01-01"},
+    )
+    assert response.status_code == 200
+    assert "ne remonte jamais le temps" in response.content.decode()
+    testimony.refresh_from_db()
+    assert testimony.title == "Avant"
+    assert testimony.consent_records.count() == 1
+
+
+def test_admin_narrator_change_that_would_expose_sends_testimonies_to_review(
+    client, archivist
+):
+    narrator = NarratorFactory(legal_name="Jeanne-Marie Durandal")
+    testimony = TestimonyFactory(narrator=narrator, published=True, consent="public")
+    client.force_login(staff(archivist))
+    url = reverse("admin:testimonies_narrator_change", args=[narrator.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    data.update(
+        {
+            "descriptor_fr": "Jeanne-Marie, livreuse",
+            "job_types": [],
+            "sensitive_terms": "[]",
+            "birth_decade": "",
+        }
+    )
+    response = client.post(url, data, follow=True)
+    assert "repassés en relecture" in response.content.decode()
+    testimony.refresh_from_db()
+    assert testimony.status == Testimony.Status.IN_REVIEW
+
+
+def test_admin_narrator_form_shown_again_with_errors_is_logged_as_an_identity_view(
+    client, archivist
+):
+    narrator = NarratorFactory(legal_name="Jeanne-Marie Durandal")
+    client.force_login(staff(archivist))
+    url = reverse("admin:testimonies_narrator_change", args=[narrator.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    data.update({"key": "Bad_Key", "job_types": [], "sensitive_terms": "[]"})
+    data["birth_decade"] = ""
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert b"Durandal" in response.content
+    # One view for the page shown, one for the page shown again with its errors.
+    assert IdentityAccess.objects.filter(narrator=narrator, user=archivist).count() == 2

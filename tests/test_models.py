@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from testimonies.models import (
@@ -24,6 +24,7 @@ from testimonies.models import (
 
 from .factories import (
     EpisodeFactory,
+    JobTypeFactory,
     NarratorFactory,
     SegmentFactory,
     SeriesFactory,
@@ -323,3 +324,56 @@ def test_role_fixtures_hold_the_permissions_of_their_group(
     assert not curator.has_perm("testimonies.view_identity")
     assert curator.has_perm("testimonies.change_testimony")
     assert not researcher.has_perm("testimonies.change_testimony")
+
+
+# --- Field shapes: what the admin accepts, a bundle can carry -----------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("key", "Bad_Key"),
+        ("key", "double--dash"),
+        ("country", "fr"),
+        ("country", "FRA"),
+        ("birth_decade", 1985),
+        ("birth_decade", 1850),
+        ("sensitive_terms", "Projet Atlas"),
+        ("sensitive_terms", ["ok", ""]),
+    ],
+)
+def test_narrator_fields_refuse_what_a_bundle_could_not_carry(field, value):
+    narrator = NarratorFactory.build(**{field: value})
+    with pytest.raises(ValidationError) as caught:
+        narrator.full_clean()
+    assert field in caught.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("slug", "Avec-Majuscule"),
+        ("language", "fra"),
+        ("language", "FR"),
+        ("content_warnings", "violence"),
+        ("content_warnings", [["violence"]]),
+    ],
+)
+def test_testimony_fields_refuse_what_a_bundle_could_not_carry(field, value):
+    testimony = TestimonyFactory.build(narrator=NarratorFactory(), **{field: value})
+    with pytest.raises(ValidationError) as caught:
+        testimony.full_clean()
+    assert field in caught.value.message_dict
+
+
+def test_episode_url_must_be_http_or_https():
+    episode = EpisodeFactory.build(series=SeriesFactory(), url="ftp://example.org/x")
+    with pytest.raises(ValidationError) as caught:
+        episode.full_clean()
+    assert "url" in caught.value.message_dict
+
+
+def test_job_type_isco_is_one_to_four_digits():
+    with pytest.raises(ValidationError):
+        JobTypeFactory.build(isco="12345").full_clean()
+    JobTypeFactory.build(isco="9331").full_clean()

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from testimonies import services
 from testimonies.models import (
+    ConsentRecord,
     IdentityAccess,
     Narrator,
     NarratorRequest,
@@ -700,3 +701,127 @@ def test_archivist_views_an_identity_and_the_view_is_logged(narrator, archivist)
         "request #4",
     )
     assert set(access.fields.split(",")) == {"legal_name", "contact", "private_notes"}
+
+
+def test_a_label_that_names_what_it_hides_is_refused_on_a_published_testimony(
+    published_with_a_redacted_name,
+):
+    segment = published_with_a_redacted_name.segment
+    with pytest.raises(PublicationRefused):
+        services.segment_redact(
+            segment=segment, start=0, end=3, reason="other", label="[Dubois]"
+        )
+    assert segment.redactions.count() == 1
+    assert Segment.objects.get(pk=segment.pk).public_text == (
+        "Mon nom est [nom retiré]."
+    )
+
+
+def test_an_appearance_note_that_exposes_a_published_narrator_is_refused(
+    published_with_a_redacted_name,
+):
+    testimony = published_with_a_redacted_name.segment.testimony
+    with pytest.raises(PublicationRefused):
+        services.appearance_add(
+            testimony=testimony,
+            episode=EpisodeFactory(),
+            start=1,
+            end=2,
+            note="joindre au 06 12 34 56 78",
+        )
+    assert testimony.appearances.count() == 2
+
+
+def test_a_slug_holding_the_legal_name_is_refused(testimony):
+    testimony.slug = "dubois-raconte"
+    testimony.save()
+    assert [(h.place, h.kind) for h in refusal(testimony).hits] == [
+        ("slug", HitKind.LEGAL_NAME)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [(float("nan"), 1.0), (0.0, float("inf")), (-1.0, 2.0), (5, 4)]
+)
+def test_segment_times_must_be_finite_and_ordered(testimony, start, end):
+    with pytest.raises(ServiceError, match="0 <= start <= end"):
+        services.segment_create(
+            testimony=testimony, start=start, end=end, speaker="narrator", text="x"
+        )
+
+
+def test_narrator_change_that_would_expose_sends_published_testimonies_to_review(
+    testimony,
+):
+    services.testimony_publish(testimony=testimony)
+    other = TestimonyFactory(published=True, consent="public")
+    withdrawn = services.narrator_update(
+        narrator=testimony.narrator,
+        changes={"descriptor_fr": "Élodie, modératrice"},
+    )
+    assert withdrawn == [testimony.slug]
+    testimony.refresh_from_db()
+    assert testimony.status == Testimony.Status.IN_REVIEW
+    assert testimony.narrator.descriptor_fr == "Élodie, modératrice"
+    other.refresh_from_db()
+    assert other.status == Testimony.Status.PUBLISHED
+
+
+def test_recording_a_sensitive_term_already_public_unpublishes_rather_than_refuses(
+    testimony,
+):
+    services.testimony_publish(testimony=testimony)
+    withdrawn = services.narrator_update(
+        narrator=testimony.narrator,
+        changes={"sensitive_terms": ["Projet Atlas", "personne"]},
+    )
+    assert withdrawn == [testimony.slug]
+    assert Narrator.objects.get(pk=testimony.narrator_id).sensitive_terms == [
+        "Projet Atlas",
+        "personne",
+    ]
+
+
+def test_harmless_narrator_change_keeps_testimonies_published(testimony):
+    services.testimony_publish(testimony=testimony)
+    assert (
+        services.narrator_update(
+            narrator=testimony.narrator, changes={"region": "Grand Est"}
+        )
+        == []
+    )
+    testimony.refresh_from_db()
+    assert testimony.status == Testimony.Status.PUBLISHED
+
+
+def test_a_handled_pause_keeps_the_testimonies_hidden(testimony, anonymous):
+    services.testimony_publish(testimony=testimony)
+    testimony.narrator.set_reference_code("PAUS-E000-0000-0001")
+    testimony.narrator.save()
+    services.narrator_request_submit(
+        reference_code="PAUS-E000-0000-0001", kind="pause", message=""
+    )
+    request = NarratorRequest.objects.get()
+    services.narrator_request_handle(
+        request=request, by=None, status=NarratorRequest.Status.HANDLED
+    )
+    assert testimony.consent_in_force().scope == ConsentRecord.Scope.ARCHIVE
+    assert not Testimony.objects.visible_to(anonymous).exists()
+
+
+def test_a_refusal_naming_legal_name_positions_is_logged_for_its_curator(
+    testimony, curator
+):
+    put_in_summary(testimony, LEAKS[HitKind.LEGAL_NAME])
+    with pytest.raises(PublicationRefused):
+        services.testimony_publish(testimony=testimony, by=curator)
+    access = IdentityAccess.objects.get()
+    assert (access.user, access.narrator_id) == (curator, testimony.narrator_id)
+    assert "legal name" in access.fields
+
+
+def test_a_refusal_without_identity_hits_logs_nothing(testimony, curator):
+    put_in_summary(testimony, LEAKS[HitKind.EMAIL])
+    with pytest.raises(PublicationRefused):
+        services.testimony_publish(testimony=testimony, by=curator)
+    assert not IdentityAccess.objects.exists()

@@ -197,3 +197,17 @@ def test_healthz_answers_ok(client):
 
     assert response.status_code == 200
     assert response.content == b"ok"
+
+
+def test_home_page_links_to_the_next_page_of_testimonies(client, db):
+    for number in range(51):
+        TestimonyFactory(
+            slug=f"page-{number:02d}",
+            title=f"Titre {number:02d}",
+            published=True,
+            consent="public",
+        )
+    first = client.get("/").content.decode()
+    assert 'rel="next" href="?page=2"' in first
+    second = client.get("/?page=2").content.decode()
+    assert second.count('class="testimony-card"') == 1

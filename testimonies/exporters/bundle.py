@@ -11,18 +11,20 @@ from datetime import UTC, date, datetime
 from pathlib import PurePosixPath
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from ..models import (
     ConsentRecord,
     JobType,
     Narrator,
+    NarratorRequest,
     Redaction,
     Segment,
     Series,
     Testimony,
     Theme,
 )
-from ..querysets import Tier
+from ..querysets import HIDING_REQUEST_KINDS, Tier
 
 FORMAT = "testimony-bundle/1"
 _PLAIN_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}")
@@ -66,9 +68,25 @@ def media_file_name(testimony: Testimony, *, public: bool = False) -> str:
     return f"media/{testimony.slug}/{name}"
 
 
+# The format has no narrator requests: a pending pause or withdrawal travels as
+# a consent record that holds publication, so that a restored backup fails closed.
+HELD_NOTE = (
+    "Added by the export: a pause or withdrawal request of the narrator was "
+    "pending. Publication stays held until a curator records consent again."
+)
+
+
 class BundleExporter:
     def __init__(self, *, public: bool) -> None:
         self.public = public
+        self.held_slugs: list[str] = []
+        self._held_narrators = set(
+            NarratorRequest.objects.filter(
+                status=NarratorRequest.Status.PENDING,
+                kind__in=HIDING_REQUEST_KINDS,
+                narrator__isnull=False,
+            ).values_list("narrator_id", flat=True)
+        )
 
     def testimonies(self) -> Iterable[Testimony]:
         queryset = (
@@ -230,6 +248,9 @@ class BundleExporter:
         else:
             _put(item, "embargo_until", _datetime(testimony.embargo_until))
             item["consent"] = [self.consent(c) for c in consent]
+            if testimony.narrator_id in self._held_narrators:
+                item["consent"].append(self.held(consent))
+                self.held_slugs.append(testimony.slug)
         if testimony.media and self.media_allowed(testimony, consent):
             media = {
                 "path": media_file_name(testimony, public=self.public),
@@ -270,6 +291,16 @@ class BundleExporter:
             release == "audio" and testimony.media_kind == "audio"
         )
 
+    def held(self, consent: list[ConsentRecord]) -> dict:
+        today = timezone.localdate()
+        given_on = max(today, consent[-1].given_on) if consent else today
+        return {
+            "scope": ConsentRecord.Scope.ARCHIVE,
+            "media": ConsentRecord.MediaRelease.NONE,
+            "given_on": _date(given_on),
+            "note": HELD_NOTE,
+        }
+
     def consent(self, record: ConsentRecord) -> dict:
         item = {
             "scope": record.scope,
@@ -304,3 +335,9 @@ class BundleExporter:
 def bundle_export(*, public: bool = False) -> dict:
     """The archive as a bundle document; ``public`` keeps only what anyone may see."""
     return BundleExporter(public=public).export()
+
+
+def bundle_export_with_report(*, public: bool = False) -> tuple[dict, list[str]]:
+    """The document, and the slugs held back because of a pending request."""
+    exporter = BundleExporter(public=public)
+    return exporter.export(), exporter.held_slugs

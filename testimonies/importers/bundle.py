@@ -83,17 +83,27 @@ def safe_media_path(base_dir: Path, relative: str, path: str) -> Path:
         )
     if any(part == ".." for part in candidate.parts):
         raise BundleError(path, f"media path {relative!r} leaves the bundle's folder")
-    base = base_dir.resolve()
-    current = base
-    for part in candidate.parts:
-        current = current / part
-        if current.is_symlink():
-            raise BundleError(
-                path, f"media path {relative!r} goes through a symbolic link"
-            )
-    if not current.resolve().is_relative_to(base):
+    try:
+        base = base_dir.resolve()
+        current = base
+        for part in candidate.parts:
+            current = current / part
+            if current.is_symlink():
+                raise BundleError(
+                    path, f"media path {relative!r} goes through a symbolic link"
+                )
+        inside = current.resolve().is_relative_to(base)
+        is_file = current.is_file()
+    except OSError as error:
+        # A name too long for the file system, a folder that cannot be read ...
+        # The reason only: the error's own text would show the server's folders.
+        reason = error.strerror or type(error).__name__
+        raise BundleError(
+            path, f"media path {relative!r} cannot be read: {reason}"
+        ) from error
+    if not inside:
         raise BundleError(path, f"media path {relative!r} leaves the bundle's folder")
-    if not current.is_file():
+    if not is_file:
         raise BundleError(path, f"media file {relative!r} not found beside the bundle")
     return current
 

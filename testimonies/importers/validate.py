@@ -1,6 +1,7 @@
 """Structural and in-document validation of a `testimony-bundle/1` document.
 
-Nothing here touches the database: references to job types, themes, narrators or
+Nothing here touches the database (only the archive's rule for reference codes is
+read from its models): references to job types, themes, narrators or
 episodes that the bundle does not define are left for the importer to resolve.
 """
 
@@ -19,6 +20,8 @@ from typing import Any, NamedTuple
 
 from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import best_match
+
+from ..models import REFERENCE_CODE_LENGTH, normalise_reference_code
 
 SCHEMA_PATH = (
     Path(__file__).resolve().parents[1] / "schemas/testimony-bundle-1.schema.json"
@@ -197,18 +200,23 @@ def _is_number(checker, instance: Any) -> bool:
     # JSON has no NaN or infinity: one reaching here came from Python, not a file.
     if isinstance(instance, float):
         return math.isfinite(instance)
-    if not _is_int(instance):
-        return False
-    # An integer too large for a float would overflow in the database.
-    try:
-        return math.isfinite(float(instance))
-    except OverflowError:
-        return False
+    return _is_integer(checker, instance)
+
+
+def _is_integer(checker, instance: Any) -> bool:
+    # An integer too large for a float would overflow in the database. Refused
+    # as a type, not by `maximum`: jsonschema skips its bounds for any value that
+    # is not a "number", so a type that let it through would go unchecked.
+    return _is_int(instance) and _fits_a_float(instance)
 
 
 def _is_int(value: Any) -> bool:
     # JSON Schema counts 1.0 as an integer; the importer uses these as indices.
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _fits_a_float(value: int) -> bool:
+    return -sys.float_info.max <= value <= sys.float_info.max
 
 
 def _pattern(validator, pattern: str, instance: Any, schema: dict) -> Iterator:
@@ -227,7 +235,7 @@ _BundleValidator = validators.extend(
     Draft202012Validator,
     validators={"pattern": _pattern},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
-        {"number": _is_number, "integer": lambda checker, instance: _is_int(instance)}
+        {"number": _is_number, "integer": _is_integer}
     ),
 )
 
@@ -321,11 +329,19 @@ def _problem(error: ValidationError, prefix: PathParts = ()) -> _Problem:
     if keyword == "required":
         missing = next(k for k in error.validator_value if k not in value)
         return _Problem(path, f"required key {_quote(missing)} is missing")
-    if keyword == "not" and set(error.validator_value) == {"required"}:
+    if keyword == "not" and "required" in error.validator_value:
+        # The schema's `not` applies to objects only, so `value` is one.
         keys = error.validator_value["required"]
         later = max(keys, key=list(value).index)
         names = " and ".join(_quote(k) for k in keys)
         return _Problem(path, f"{names} cannot both be given", later)
+    if keyword == "maximum" or (
+        # An integer beyond float range fails as a type; say what bounds it.
+        keyword == "type" and _is_int(value) and value > schema.get("maximum", math.inf)
+    ):
+        return _Problem(
+            path, f"must be at most {schema['maximum']}, not {_show(value)}"
+        )
     if keyword in ("type", "minimum", "multipleOf"):
         return _Problem(path, f"must be {_expected(schema)}, not {_show(value)}")
     if keyword == "enum":
@@ -342,10 +358,6 @@ def _problem(error: ValidationError, prefix: PathParts = ()) -> _Problem:
         return _Problem(path, "must not be empty")
     if keyword == "maxLength":
         return _Problem(path, f"must be at most {error.validator_value} characters")
-    if keyword == "maximum":
-        return _Problem(
-            path, f"must be at most {error.validator_value}, not {_show(value)}"
-        )
     if keyword == "minProperties" and "properties" in schema:
         keys = " or ".join(_quote(k) for k in schema["properties"])
         return _Problem(path, f"needs {keys}")
@@ -419,6 +431,7 @@ def _semantic_problems(data: Any) -> Iterator[_Problem]:
     yield from _unique(narrators, ("narrators",), "key")
     for i, narrator in narrators:
         yield from _unique_items(narrator, ("narrators", i), "job_types")
+        yield from _reference_code(narrator, ("narrators", i))
     testimonies = _objects(data, "testimonies")
     yield from _unique(testimonies, ("testimonies",), "slug")
     for i, testimony in testimonies:
@@ -462,6 +475,28 @@ def _unique_items(container: dict, path: PathParts, field: str) -> Iterator[_Pro
         if value in seen:
             yield _Problem((*path, field, index), f"{_show(value)} is listed twice")
         seen.add(value)
+
+
+def _reference_code(narrator: dict, path: PathParts) -> Iterator[_Problem]:
+    # A code that normalises to little or nothing would be stored as the hash of
+    # next to nothing and match whatever else normalises the same; the archive's
+    # own codes are REFERENCE_CODE_LENGTH letters and digits. The messages never
+    # repeat the code: it is a secret.
+    code = narrator.get("reference_code")
+    if not isinstance(code, str) or not code:  # the schema reports those
+        return
+    clear = normalise_reference_code(code)
+    if len(clear) < REFERENCE_CODE_LENGTH:
+        yield _Problem(
+            (*path, "reference_code"),
+            f"must hold at least {REFERENCE_CODE_LENGTH} letters or digits "
+            "once spaces and dashes are removed",
+        )
+    elif not clear.isalnum():
+        yield _Problem(
+            (*path, "reference_code"),
+            "must hold only letters or digits once spaces and dashes are removed",
+        )
 
 
 def _theme_parents(themes: list[tuple[int, dict]]) -> Iterator[_Problem]:

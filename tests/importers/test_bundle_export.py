@@ -371,6 +371,31 @@ def test_full_export_gives_back_the_demos_segments_and_redactions(demo_archive):
         assert testimony["redactions"] == expected
 
 
+def test_a_pending_pause_travels_as_held_consent_so_a_restore_stays_closed(
+    demo_archive,
+):
+    anonymous = AnonymousUser()
+    visible = Testimony.objects.visible_to(anonymous).select_related("narrator")
+    paused = visible.first()
+    NarratorRequest.objects.create(
+        narrator=paused.narrator,
+        reference_code_hash=paused.narrator.reference_code_hash,
+        kind=NarratorRequest.Kind.PAUSE,
+    )
+    assert not Testimony.objects.visible_to(anonymous).filter(pk=paused.pk).exists()
+
+    document = bundle_export(public=False)
+    held = next(t for t in document["testimonies"] if t["slug"] == paused.slug)
+    assert held["consent"][-1]["scope"] == "archive"
+    wipe_archive()
+    bundle_import(data=document)
+
+    restored = Testimony.objects.get(slug=paused.slug)
+    assert restored.status == Testimony.Status.PUBLISHED
+    assert not Testimony.objects.visible_to(anonymous).filter(pk=restored.pk).exists()
+    assert bundle_export(public=False) == document
+
+
 # --- The public export -----------------------------------------------------------
 
 
@@ -685,9 +710,10 @@ def test_failed_export_leaves_no_partial_file_and_the_old_one_intact(
     target.write_text('{"format": "testimony-bundle/1"}\n', "utf-8")
 
     def unserialisable(*, public):
-        return {"format": "testimony-bundle/1", "testimonies": [], "x": object()}
+        document = {"format": "testimony-bundle/1", "testimonies": [], "x": object()}
+        return document, []
 
-    monkeypatch.setattr(export_command, "bundle_export", unserialisable)
+    monkeypatch.setattr(export_command, "bundle_export_with_report", unserialisable)
 
     with pytest.raises(TypeError):
         call_command("export_bundle", str(target), stdout=io.StringIO())

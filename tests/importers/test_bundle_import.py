@@ -701,6 +701,21 @@ def empty_file(data, folder, outside):
     return b""
 
 
+BEYOND_FLOATS = "1" + "0" * 400  # in the JSON text; 10**400 > 1.8e308
+SHOWN_BEYOND_FLOATS = "1" + "0" * 56 + "..."
+LONG_MEDIA_PATH = "media/" + "v" * 300 + ".mp3"
+
+
+def raw_number(*keys, text):
+    """A mutation writing `text` verbatim as one number of the JSON document."""
+
+    def mutate(data, folder, outside):
+        change(*keys, value="@@NUMBER@@")(data, folder, outside)
+        return json.dumps(data).replace('"@@NUMBER@@"', text).encode()
+
+    return mutate
+
+
 CASES = {
     # Entries the database holds, and their copies in the bundle
     "gate-refusal-reported-before-a-later-unknown-episode": Case(
@@ -924,6 +939,71 @@ CASES = {
         "narrators[1]",
         '"reference_code" and "reference_code_hash" cannot both be given',
     ),
+    # A narrator that is not an object, integers the database cannot store and
+    # reference codes that normalise to too little
+    "narrator-not-an-object": Case(
+        change("narrators", 1, value="camille-r"),
+        "narrators[1]",
+        'must be an object, not "camille-r"',
+    ),
+    "narrator-null": Case(
+        change("narrators", 1, value=None),
+        "narrators[1]",
+        "must be an object, not null",
+    ),
+    "birth-decade-beyond-float-range": Case(
+        raw_number("narrators", 1, "birth_decade", text=BEYOND_FLOATS),
+        "narrators[1].birth_decade",
+        f"must be at most 2100, not {SHOWN_BEYOND_FLOATS}",
+    ),
+    "episode-number-beyond-float-range": Case(
+        raw_number("series", 0, "episodes", 2, "number", text=BEYOND_FLOATS),
+        "series[0].episodes[2].number",
+        f"must be at most 2147483647, not {SHOWN_BEYOND_FLOATS}",
+    ),
+    "episode-number-beyond-its-column": Case(
+        change("series", 0, "episodes", 2, "number", value=2**31),
+        "series[0].episodes[2].number",
+        "must be at most 2147483647, not 2147483648",
+    ),
+    "redaction-segment-beyond-float-range": Case(
+        raw_number("testimonies", 1, "redactions", 0, "segment", text=BEYOND_FLOATS),
+        "testimonies[1].redactions[0].segment",
+        f"must be at most 2147483647, not {SHOWN_BEYOND_FLOATS}",
+    ),
+    "redaction-start-beyond-float-range": Case(
+        raw_number("testimonies", 1, "redactions", 0, "start", text=BEYOND_FLOATS),
+        "testimonies[1].redactions[0].start",
+        f"must be at most 2147483647, not {SHOWN_BEYOND_FLOATS}",
+    ),
+    "redaction-end-beyond-float-range": Case(
+        raw_number("testimonies", 1, "redactions", 0, "end", text=BEYOND_FLOATS),
+        "testimonies[1].redactions[0].end",
+        f"must be at most 2147483647, not {SHOWN_BEYOND_FLOATS}",
+    ),
+    "reference-code-a-dash": Case(
+        change("narrators", 1, "reference_code", value="\u2014"),
+        "narrators[1].reference_code",
+        "must hold at least 16 letters or digits once spaces and dashes are removed",
+    ),
+    "reference-code-of-15-characters-on-a-reused-narrator": Case(
+        # Refused before it is compared with the stored narrator's.
+        change("narrators", 0, "reference_code", value="Q5RZ-NNBX-W9ZM-MAT"),
+        "narrators[0].reference_code",
+        "must hold at least 16 letters or digits once spaces and dashes are removed",
+        absent=("Q5RZ",),
+    ),
+    "reference-code-with-full-stops": Case(
+        change("narrators", 1, "reference_code", value="CS3V.5TJ2.R5QM.KHPB"),
+        "narrators[1].reference_code",
+        "must hold only letters or digits once spaces and dashes are removed",
+        absent=("CS3V",),
+    ),
+    "media-path-with-a-name-too-long-for-the-file-system": Case(
+        change("testimonies", 0, "media", "path", value=LONG_MEDIA_PATH),
+        "testimonies[0].media.path",
+        f"media path {LONG_MEDIA_PATH!r} cannot be read: File name too long",
+    ),
 }
 
 
@@ -1060,3 +1140,28 @@ def test_a_bundle_imported_twice_is_refused_the_second_time(tmp_path, existing):
 
     assert caught.value.path == "testimonies[0].slug"
     assert snapshot() == before
+
+
+def test_safe_media_path_refuses_a_name_too_long_for_the_file_system(tmp_path):
+    put_media(tmp_path, "media/voix.mp3")
+
+    with pytest.raises(BundleError) as caught:
+        safe_media_path(tmp_path, LONG_MEDIA_PATH, "testimonies[0].media.path")
+
+    assert str(caught.value) == (
+        f"testimonies[0].media.path: media path {LONG_MEDIA_PATH!r} "
+        "cannot be read: File name too long"
+    )
+
+
+def test_the_largest_storable_integers_are_stored(tmp_path, existing):
+    folder = tmp_path / "incoming"
+    put_media(folder, "media/voix.mp3")
+    data = incoming_bundle()
+    data["series"][0]["episodes"][2]["number"] = 2**31 - 1
+    data["narrators"][1]["birth_decade"] = 2100
+
+    bundle_import_file(write_bundle(folder, data), now=NOW)
+
+    assert Episode.objects.get(slug="episode-3").number == 2**31 - 1
+    assert Narrator.objects.get(key="camille-r").birth_decade == 2100

@@ -777,6 +777,188 @@ def test_redaction_messages_are_exact(mutate, expected):
     assert str(caught.value) == expected
 
 
+BEYOND_FLOATS = "1" + "0" * 400  # written in the JSON text; 10**400 > 1.8e308
+SHOWN_BEYOND_FLOATS = "1" + "0" * 56 + "..."
+SHORT_CODE_MESSAGE = (
+    "must hold at least 16 letters or digits once spaces and dashes are removed"
+)
+
+
+def with_reference_code(code):
+    return setter("narrators", 0, "reference_code", value=code)
+
+
+EXACT_CASES = [
+    # A narrator that is not an object is reported as such, not as a crash of
+    # the rule that forbids giving both reference codes.
+    (
+        "narrator-a-string",
+        setter("narrators", 0, value="x"),
+        'narrators[0]: must be an object, not "x"',
+    ),
+    (
+        "narrator-a-number",
+        setter("narrators", 1, value=1),
+        "narrators[1]: must be an object, not 1",
+    ),
+    (
+        "narrator-null",
+        setter("narrators", 0, value=None),
+        "narrators[0]: must be an object, not null",
+    ),
+    (
+        "narrator-a-list",
+        setter("narrators", 0, value=[]),
+        "narrators[0]: must be an object, not a list",
+    ),
+    # Integers the database cannot store.
+    (
+        "birth-decade-beyond-float-range",
+        with_raw(("narrators", 0, "birth_decade"), BEYOND_FLOATS),
+        f"narrators[0].birth_decade: must be at most 2100, not {SHOWN_BEYOND_FLOATS}",
+    ),
+    (
+        "birth-decade-negative-beyond-float-range",
+        with_raw(("narrators", 0, "birth_decade"), "-" + BEYOND_FLOATS),
+        "narrators[0].birth_decade: must be an integer multiple of 10 >= 1900, "
+        f"not -{SHOWN_BEYOND_FLOATS[:-4]}...",
+    ),
+    (
+        "birth-decade-after-2100",
+        setter("narrators", 0, "birth_decade", value=2110),
+        "narrators[0].birth_decade: must be at most 2100, not 2110",
+    ),
+    (
+        "episode-number-beyond-float-range",
+        with_raw(("series", 0, "episodes", 1, "number"), BEYOND_FLOATS),
+        "series[0].episodes[1].number: must be at most 2147483647, "
+        f"not {SHOWN_BEYOND_FLOATS}",
+    ),
+    (
+        "episode-number-beyond-its-column",
+        setter("series", 0, "episodes", 1, "number", value=2**31),
+        "series[0].episodes[1].number: must be at most 2147483647, not 2147483648",
+    ),
+    (
+        "redaction-segment-beyond-float-range",
+        with_raw(("testimonies", 0, "redactions", 1, "segment"), BEYOND_FLOATS),
+        "testimonies[0].redactions[1].segment: must be at most 2147483647, "
+        f"not {SHOWN_BEYOND_FLOATS}",
+    ),
+    (
+        "redaction-start-beyond-float-range",
+        with_raw(("testimonies", 0, "redactions", 0, "start"), BEYOND_FLOATS),
+        "testimonies[0].redactions[0].start: must be at most 2147483647, "
+        f"not {SHOWN_BEYOND_FLOATS}",
+    ),
+    (
+        "redaction-end-beyond-float-range",
+        with_raw(("testimonies", 0, "redactions", 0, "end"), BEYOND_FLOATS),
+        "testimonies[0].redactions[0].end: must be at most 2147483647, "
+        f"not {SHOWN_BEYOND_FLOATS}",
+    ),
+    (
+        # Reported by its bound rather than as beyond the segment's text.
+        "redaction-end-beyond-its-column",
+        setter("testimonies", 0, "redactions", 0, "end", value=2**31),
+        "testimonies[0].redactions[0].end: must be at most 2147483647, not 2147483648",
+    ),
+    # Reference codes that normalise to too little, or to more than letters
+    # and digits; the message never repeats the code.
+    (
+        "reference-code-a-hyphen",
+        with_reference_code("-"),
+        f"narrators[0].reference_code: {SHORT_CODE_MESSAGE}",
+    ),
+    (
+        "reference-code-a-space",
+        with_reference_code(" "),
+        f"narrators[0].reference_code: {SHORT_CODE_MESSAGE}",
+    ),
+    (
+        "reference-code-an-em-dash",
+        with_reference_code("\u2014"),
+        f"narrators[0].reference_code: {SHORT_CODE_MESSAGE}",
+    ),
+    (
+        "reference-code-of-15-characters",
+        with_reference_code("ABCD-EFGH-JKLM-NPQ"),
+        f"narrators[0].reference_code: {SHORT_CODE_MESSAGE}",
+    ),
+    (
+        "reference-code-with-full-stops",
+        with_reference_code("ABCD.EFGH.JKLM.NPQR"),
+        "narrators[0].reference_code: must hold only letters or digits once "
+        "spaces and dashes are removed",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [case[1:] for case in EXACT_CASES],
+    ids=[case[0] for case in EXACT_CASES],
+)
+def test_malformed_bundle_is_refused_with_an_exact_message(mutate, expected):
+    bundle = valid_bundle()
+    raw = mutate(bundle)
+    if raw is None:
+        raw = json.dumps(bundle, ensure_ascii=False)
+
+    with pytest.raises(BundleError) as caught:
+        check(raw)
+
+    assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize("item", ['"x"', "1", "null", "[]"])
+def test_narrator_that_is_not_an_object_in_a_minimal_bundle(item):
+    raw = f'{{"format": "testimony-bundle/1", "narrators": [{item}]}}'
+    shown = "a list" if item == "[]" else item
+
+    with pytest.raises(BundleError) as caught:
+        check(raw)
+
+    assert str(caught.value) == f"narrators[0]: must be an object, not {shown}"
+
+
+def test_an_integer_beyond_float_range_is_not_an_integer_to_the_schema():
+    # jsonschema skips `minimum` and `maximum` for what is not a "number"; the
+    # type check itself has to refuse what the database cannot store.
+    checker = validate._BundleValidator({}).TYPE_CHECKER
+    huge = int(BEYOND_FLOATS)
+
+    assert checker.is_type(2**53 + 1, "integer")
+    assert not checker.is_type(huge, "integer")
+    assert not checker.is_type(-huge, "integer")
+    assert not checker.is_type(huge, "number")
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ABCD-EFGH-JKLM-NPQR",
+        "abcd efgh jklm npqr",
+        "ABCD\u2013EFGH\u2014JKLM\u2011NPQR",  # en dash, em dash, non-breaking hyphen
+        "\uff21BCDEFGHJKLMNPQR",  # a full-width A, NFKC-normalised
+        "0123456789ABCDEFGHJK",
+    ],
+)
+def test_reference_codes_of_16_letters_or_digits_once_normalised_are_accepted(code):
+    bundle = valid_bundle()
+    bundle["narrators"][0]["reference_code"] = code
+
+    validate_bundle(bundle)
+
+
+def test_largest_storable_integers_are_accepted():
+    bundle = valid_bundle()
+    bundle["series"][0]["episodes"][1]["number"] = 2**31 - 1
+    bundle["narrators"][0]["birth_decade"] = 2100
+
+    validate_bundle(bundle)
+
+
 def test_redaction_offsets_count_code_points_not_bytes():
     bundle = valid_bundle()
     t0(bundle)["redactions"][0]["end"] = len(SEGMENT_1_TEXT)

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
-from ...exporters.bundle import bundle_export
+from ...exporters.bundle import bundle_export_with_report
 from ...models import Testimony
 
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         target = Path(path)
         if not target.parent.is_dir():
             raise CommandError(f"{target.parent}: no such folder")
-        document = bundle_export(public=public)
+        document, held = bundle_export_with_report(public=public)
         slugs = {item["slug"] for item in document["testimonies"] if "media" in item}
         for testimony in Testimony.objects.filter(slug__in=slugs):
             destination = target.parent / next(
@@ -57,3 +57,11 @@ class Command(BaseCommand):
                 + (" (public)" if public else " (full backup, private fields included)")
             )
         )
+        if held:
+            self.stdout.write(
+                self.style.WARNING(
+                    "A pause or withdrawal request is pending for the narrators of "
+                    f"{', '.join(held)}: the export holds their publication with an "
+                    "archive-only consent record, so a restore stays closed."
+                )
+            )
