@@ -9,7 +9,7 @@ and phone numbers.
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.utils import translation
@@ -88,6 +88,25 @@ FRENCH_PHONE_RE = re.compile(
     r"(?<![\w+])(?:0|\+33[ .\-]?(?:\(0\)[ .\-]?)?)[1-9](?:[ .\-]?\d{2}){4}(?!\d)"
 )
 INTERNATIONAL_PHONE_RE = re.compile(r"(?<![\w+])\+\d(?:[ .\-()]{0,2}\d){7,14}(?!\d)")
+
+
+_PHONE_START_RE = re.compile(r"[0+]")
+
+
+def _phones(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of phone numbers. Every number starts with 0 or +: the patterns
+    are tried only there, which is many times faster on long prose."""
+    end = 0
+    for candidate in _PHONE_START_RE.finditer(text):
+        start = candidate.start()
+        if start < end:
+            continue
+        match = FRENCH_PHONE_RE.match(text, start) or INTERNATIONAL_PHONE_RE.match(
+            text, start
+        )
+        if match:
+            end = match.end()
+            yield start, end
 
 
 class HitKind:
@@ -220,12 +239,11 @@ class IdentityScanner:
         if self._terms_re is not None:
             for match in self._terms_re.finditer(folded):
                 found.append((match.start(), match.end(), self._kinds[match.lastgroup]))
-        for match in EMAIL_RE.finditer(folded):
-            found.append((match.start(), match.end(), HitKind.EMAIL))
-        phones = {m.start(): m.end() for m in FRENCH_PHONE_RE.finditer(folded)}
-        for match in INTERNATIONAL_PHONE_RE.finditer(folded):
-            phones.setdefault(match.start(), match.end())
-        found += [(start, end, HitKind.PHONE) for start, end in phones.items()]
+        # The address pattern is slow on long prose; most text has no "@".
+        if "@" in folded:
+            for match in EMAIL_RE.finditer(folded):
+                found.append((match.start(), match.end(), HitKind.EMAIL))
+        found += [(start, end, HitKind.PHONE) for start, end in _phones(folded)]
         if not found:
             return []
         # The legal name and the contact are never repeated in a message, not
