@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
-from .querysets import TestimonyQuerySet
+from .querysets import CONSENT_NEWEST_FIRST, TestimonyQuerySet
 
 SLUG_HELP = _("Lowercase letters, digits and hyphens.")
 
@@ -422,7 +422,7 @@ class Testimony(models.Model):
 
     def consent_in_force(self) -> "ConsentRecord | None":
         """The latest consent record, in the order recorded; None means no consent."""
-        return self.consent_records.order_by("-pk").first()
+        return self.consent_records.order_by(CONSENT_NEWEST_FIRST).first()
 
 
 class ConsentRecord(models.Model):

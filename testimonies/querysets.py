@@ -31,6 +31,9 @@ SCOPES_FOR_TIER = {
     Tier.RESEARCHER: ("public", "research"),
 }
 HIDING_REQUEST_KINDS = ("withdraw", "pause")
+# The consent in force is the last record in the order recorded: the newest
+# first by this ordering. Shared by the access rule and Testimony.consent_in_force.
+CONSENT_NEWEST_FIRST = "-pk"
 
 
 def tier_of(user) -> Tier:
@@ -53,7 +56,7 @@ def visible_q(tier: Tier, now: datetime | None = None) -> Q:
     now = now or timezone.now()
     scope_in_force = Subquery(
         ConsentRecord.objects.filter(testimony=OuterRef("pk"))
-        .order_by("-pk")
+        .order_by(CONSENT_NEWEST_FIRST)
         .values("scope")[:1]
     )
     hiding_request = NarratorRequest.objects.filter(
