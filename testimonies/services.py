@@ -5,6 +5,7 @@ testimonies, consent, segments or redactions another way.
 """
 
 import math
+import os
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
@@ -496,3 +497,18 @@ def narrator_identity_view(
         "contact": narrator.contact,
         "private_notes": narrator.private_notes,
     }
+
+
+# --- Bundles -----------------------------------------------------------------
+
+
+def bundle_import(*, path: str | os.PathLike, now: datetime | None = None):
+    """Import a testimony-bundle/1 file in one transaction: all of it, or nothing.
+
+    The format's rules live with the importer; it publishes through the same
+    gate as testimony_publish.
+    """
+    # Imported here: the importer itself builds on this module's gate.
+    from .importers.bundle import bundle_import_file
+
+    return bundle_import_file(path, now=now)
