@@ -400,9 +400,11 @@ class _Importer:
         language = item["language"]
 
         # Public text of every segment, from its redactions, before anything is written.
-        spans: dict[int, list[tuple[dict, int]]] = {}
-        for k, red in enumerate(item.get("redactions", [])):
-            spans.setdefault(red["segment"], []).append((red, k))
+        # Each segment's redactions in the order listed, with their labels.
+        spans: dict[int, list[tuple[dict, str]]] = {}
+        for red in item.get("redactions", []):
+            label = red.get("label") or default_label(red["reason"], language)
+            spans.setdefault(red["segment"], []).append((red, label))
         segment_rows: list[_SegmentRow] = []
         for position, seg in enumerate(item.get("segments", [])):
             reds = spans.get(position, [])
@@ -410,14 +412,7 @@ class _Importer:
             if reds:
                 shown = public_text(
                     text,
-                    [
-                        Span(
-                            r["start"],
-                            r["end"],
-                            r.get("label") or default_label(r["reason"], language),
-                        )
-                        for r, _k in reds
-                    ],
+                    [Span(r["start"], r["end"], label) for r, label in reds],
                 )
             else:
                 shown = text
@@ -522,11 +517,10 @@ class _Importer:
                             start=r["start"],
                             end=r["end"],
                             reason=r["reason"],
-                            label=r.get("label")
-                            or default_label(r["reason"], language),
+                            label=label,
                             note=r.get("note", ""),
                         )
-                        for r, _k in sorted(reds, key=lambda pair: pair[1])
+                        for r, label in reds
                     ],
                 )
             )
