@@ -1,6 +1,7 @@
 """The curator workspace. Every change of state goes through services."""
 
 from django.contrib import admin, messages
+from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +17,7 @@ from .models import (
     Testimony,
     Theme,
 )
-from .querysets import IDENTITY_PERMISSION
+from .querysets import CONSENT_NEWEST_FIRST, IDENTITY_PERMISSION
 
 PRIVATE_IDENTITY_FIELDS = ("legal_name", "contact", "private_notes")
 
@@ -201,10 +202,21 @@ class TestimonyAdmin(admin.ModelAdmin):
                 )
         return None
 
+    def get_queryset(self, request):
+        # The changelist shows the consent in force: one subquery, not one per row.
+        in_force = ConsentRecord.objects.filter(testimony=OuterRef("pk")).order_by(
+            CONSENT_NEWEST_FIRST
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(scope_in_force=Subquery(in_force.values("scope")[:1]))
+        )
+
     @admin.display(description=_("consent in force"))
     def consent_scope(self, obj):
-        record = obj.consent_in_force()
-        return record.get_scope_display() if record else _("none")
+        scopes = dict(ConsentRecord.Scope.choices)
+        return scopes.get(obj.scope_in_force, _("none"))
 
     @admin.action(description=_("Publish (through the publication gate)"))
     def publish(self, request, queryset):

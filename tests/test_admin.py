@@ -150,3 +150,18 @@ def test_admin_narrator_form_shown_again_with_errors_is_logged_as_an_identity_vi
     assert b"Durandal" in response.content
     # One view for the page shown, one for the page shown again with its errors.
     assert IdentityAccess.objects.filter(narrator=narrator, user=archivist).count() == 2
+
+
+def test_admin_changelist_shows_the_consent_in_force_in_a_fixed_number_of_queries(
+    client, curator, django_assert_max_num_queries
+):
+    TestimonyFactory(consent=["public", "withdrawn"], title="Retirée")
+    TestimonyFactory(title="Sans consentement")
+    client.force_login(staff(curator))
+    url = reverse("admin:testimonies_testimony_changelist")
+    client.get(url)  # warm the session and permission caches
+    TestimonyFactory.create_batch(10, consent="public")
+    with django_assert_max_num_queries(12):
+        page = client.get(url).content.decode()
+    assert "retiré" in page
+    assert "aucun" in page
