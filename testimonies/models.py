@@ -17,6 +17,7 @@ from .fields import EncryptedTextField
 from .querysets import CONSENT_NEWEST_FIRST, TestimonyQuerySet
 
 SLUG_HELP = _("Lowercase letters, digits and hyphens.")
+SLUG_NAME = _("slug")
 
 # The same shapes as the bundle format's, so that whatever the admin accepts
 # can be exported and imported again.
@@ -32,6 +33,23 @@ validate_language = RegexValidator(
 )
 validate_isco = RegexValidator(r"\A[0-9]{1,4}\Z", _("Use one to four digits."))
 validate_web_url = URLValidator(schemes=["http", "https"])
+
+
+def archive_slug_field(
+    verbose_name=SLUG_NAME,
+    *,
+    max_length: int = 80,
+    unique: bool = True,
+    help_text=SLUG_HELP,
+) -> models.SlugField:
+    """A slug or key in the bundle format's shape."""
+    return models.SlugField(
+        verbose_name,
+        max_length=max_length,
+        unique=unique,
+        help_text=help_text,
+        validators=[validate_archive_slug],
+    )
 
 
 def validate_decade(value: int) -> None:
@@ -91,13 +109,7 @@ class Translated:
 
 
 class JobType(models.Model):
-    slug = models.SlugField(
-        _("slug"),
-        max_length=80,
-        unique=True,
-        help_text=SLUG_HELP,
-        validators=[validate_archive_slug],
-    )
+    slug = archive_slug_field()
     name_fr = models.CharField(_("name (French)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200)
     description_fr = models.TextField(_("description (French)"), blank=True)
@@ -127,13 +139,7 @@ class JobType(models.Model):
 
 
 class Theme(models.Model):
-    slug = models.SlugField(
-        _("slug"),
-        max_length=80,
-        unique=True,
-        help_text=SLUG_HELP,
-        validators=[validate_archive_slug],
-    )
+    slug = archive_slug_field()
     name_fr = models.CharField(_("name (French)"), max_length=200)
     name_en = models.CharField(_("name (English)"), max_length=200)
     parent = models.ForeignKey(
@@ -164,13 +170,7 @@ class Theme(models.Model):
 
 
 class Series(models.Model):
-    slug = models.SlugField(
-        _("slug"),
-        max_length=80,
-        unique=True,
-        help_text=SLUG_HELP,
-        validators=[validate_archive_slug],
-    )
+    slug = archive_slug_field()
     title = models.CharField(_("title"), max_length=300)
     broadcaster = models.CharField(_("broadcaster"), max_length=200, blank=True)
     url = models.URLField(
@@ -195,12 +195,8 @@ class Episode(models.Model):
         on_delete=models.CASCADE,
         related_name="episodes",
     )
-    slug = models.SlugField(
-        _("slug"),
-        max_length=80,
-        help_text=SLUG_HELP,
-        validators=[validate_archive_slug],
-    )
+    # Unique within its series (see Meta).
+    slug = archive_slug_field(unique=False)
     number = models.PositiveIntegerField(_("number"))
     title = models.CharField(_("title"), max_length=300)
     broadcast_on = models.DateField(_("broadcast on"), null=True, blank=True)
@@ -241,12 +237,8 @@ class Narrator(models.Model):
         PSEUDONYM = "pseudonym", _("pseudonym")
         ANONYMOUS = "anonymous", _("anonymous")
 
-    key = models.SlugField(
-        _("key"),
-        max_length=80,
-        unique=True,
-        help_text=_("A stable internal key, used by bundles."),
-        validators=[validate_archive_slug],
+    key = archive_slug_field(
+        _("key"), help_text=_("A stable internal key, used by bundles.")
     )
     public_name = models.CharField(
         _("public name"),
@@ -347,13 +339,7 @@ class Testimony(models.Model):
         AUDIO = "audio", _("audio")
         VIDEO = "video", _("video")
 
-    slug = models.SlugField(
-        _("slug"),
-        max_length=120,
-        unique=True,
-        help_text=SLUG_HELP,
-        validators=[validate_archive_slug],
-    )
+    slug = archive_slug_field(max_length=120)
     title = models.CharField(_("title"), max_length=300)
     narrator = models.ForeignKey(
         Narrator,
