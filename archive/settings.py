@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "testimonies",
+    "testimonies.search",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,8 @@ from datetime import datetime
 from enum import Enum
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import In
 from django.utils import timezone
 
@@ -84,3 +85,32 @@ class TestimonyQuerySet(models.QuerySet):
         if tier is Tier.STAFF:
             return self.all()
         return self.filter(visible_q(tier, now))
+
+    def searchable(self) -> "TestimonyQuerySet":
+        """The testimonies the search index holds (see ``searchable_q``)."""
+        return self.filter(searchable_q())
+
+
+def searchable_q() -> Q:
+    """The testimonies whose public text the search index keeps.
+
+    Not the access rule: search still starts from ``visible_to``. This decides
+    only what the index holds at all, so that a withdrawal or a retirement takes
+    a testimony's words out of the index in the same transaction.
+    """
+    from .models import ConsentRecord, NarratorRequest
+
+    scope_in_force = Subquery(
+        ConsentRecord.objects.filter(testimony=OuterRef("pk"))
+        .order_by(CONSENT_NEWEST_FIRST)
+        .values("scope")[:1]
+    )
+    withdrawal_pending = NarratorRequest.objects.filter(
+        narrator=OuterRef("narrator"), status="pending", kind="withdraw"
+    )
+    return (
+        ~Q(status="retired")
+        # A draft without consent yet keeps its text: no record is not withdrawn.
+        & ~Q(In(Coalesce(scope_in_force, Value("")), ("withdrawn",)))
+        & ~Q(Exists(withdrawal_pending))
+    )

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from . import search
 from .models import (
     Appearance,
     ConsentRecord,
@@ -62,8 +63,10 @@ def _check_bounds(text: str, start: int, end: int) -> None:
 
 
 def _refresh_public_text(segment: Segment) -> None:
+    """Recompute a segment's public text, and its search entry with it."""
     segment.public_text = public_text(segment.text, _spans_of(segment.redactions.all()))
     segment.save(update_fields=["public_text"])
+    search.index_segments([segment.pk])
 
 
 def _lock_testimony(testimony_id: int) -> Testimony:
@@ -114,6 +117,7 @@ def segment_create(
         text=text,
         public_text=text,
     )
+    search.index_segments([segment.pk])
     _hold_the_gate(testimony)
     return segment
 
@@ -205,7 +209,7 @@ def consent_record(
             f"consent given on {given_on} cannot follow consent given on "
             f"{latest.given_on}: the history never goes back in time"
         )
-    return ConsentRecord.objects.create(
+    record = ConsentRecord.objects.create(
         testimony=testimony,
         scope=scope,
         media=media,
@@ -213,6 +217,10 @@ def consent_record(
         note=note,
         recorded_by=by,
     )
+    # A withdrawal takes the testimony's words out of the index; consent
+    # given again brings them back.
+    search.sync_testimonies([testimony.pk])
+    return record
 
 
 @transaction.atomic
@@ -332,6 +340,7 @@ def testimony_publish(
             testimony.status = Testimony.Status.PUBLISHED
             testimony.published_at = at or testimony.published_at or timezone.now()
             testimony.save(update_fields=["status", "published_at", "updated_at"])
+            search.sync_testimonies([testimony.pk])
             return testimony
     except PublicationRefused as refusal:
         # The refusal tells where the legal name or contact stands: that is a
@@ -362,6 +371,8 @@ def testimony_set_status(*, testimony: Testimony, status: str) -> Testimony:
     testimony = Testimony.objects.select_for_update().get(pk=testimony.pk)
     testimony.status = status
     testimony.save(update_fields=["status", "updated_at"])
+    # A retired testimony leaves the index; one brought back returns to it.
+    search.sync_testimonies([testimony.pk])
     return testimony
 
 
@@ -372,6 +383,8 @@ def testimony_set_embargo(*, testimony: Testimony, until: datetime | None) -> Te
         raise ServiceError("an embargo end needs a time zone (UTC)")
     testimony = Testimony.objects.select_for_update().get(pk=testimony.pk)
     testimony.embargo_until = until
+    # The index is left as it is: search applies the embargo at request time,
+    # through visible_to, so that no job has to run when it ends.
     testimony.save(update_fields=["embargo_until", "updated_at"])
     return testimony
 
@@ -388,6 +401,21 @@ def appearance_add(
     )
     _hold_the_gate(testimony)
     return appearance
+
+
+@transaction.atomic
+def testimony_delete(*, testimony: Testimony) -> None:
+    """Delete a testimony with its transcript, consent history and search entries."""
+    testimony = _lock_testimony(testimony.pk)
+    search.remove_testimonies([testimony.pk])
+    testimony.delete()
+
+
+@transaction.atomic
+def search_reindex(*, testimony_ids: Iterable[int]) -> None:
+    """Rewrite the search entries of testimonies whose metadata changed in place:
+    a title or summary edited in the admin, themes, job types, their names."""
+    search.index_metadata(list(testimony_ids))
 
 
 # --- Narrators and their requests -------------------------------------------
@@ -415,6 +443,10 @@ def narrator_update(*, narrator: Narrator, changes: dict, by=None) -> list[str]:
             testimony.status = Testimony.Status.IN_REVIEW
             testimony.save(update_fields=["status", "updated_at"])
             withdrawn.append(testimony.slug)
+    # The public name is indexed with each testimony (unless anonymous).
+    search.index_metadata(
+        Testimony.objects.filter(narrator=narrator).values_list("pk", flat=True)
+    )
     return withdrawn
 
 
@@ -442,6 +474,11 @@ def narrator_request_submit(
     NarratorRequest.objects.create(
         narrator=narrator, reference_code_hash=code_hash, kind=kind, message=message
     )
+    if narrator is not None:
+        # A pending withdrawal takes the narrator's words out of the index at once.
+        search.sync_testimonies(
+            Testimony.objects.filter(narrator=narrator).values_list("pk", flat=True)
+        )
 
 
 @transaction.atomic
@@ -474,6 +511,13 @@ def narrator_request_handle(
     request.handled_at = timezone.now()
     request.response = response
     request.save()
+    if request.narrator_id is not None:
+        # A dismissed withdrawal brings the words back, unless consent says otherwise.
+        search.sync_testimonies(
+            Testimony.objects.filter(narrator_id=request.narrator_id).values_list(
+                "pk", flat=True
+            )
+        )
     return request
 
 

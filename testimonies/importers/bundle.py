@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .. import search
 from ..models import (
     Appearance,
     ConsentRecord,
@@ -363,6 +364,7 @@ class _Importer:
         taken = set(
             Testimony.objects.filter(slug__in=slugs).values_list("slug", flat=True)
         )
+        self.testimony_ids: list[int] = []
         segments: list[tuple] = []
         # (testimony id, segment position, its redactions), inserted once the
         # segments have their ids.
@@ -384,6 +386,8 @@ class _Importer:
                 redaction.segment_id = segment_ids[testimony_id, position]
                 rows.append(redaction)
         Redaction.objects.bulk_create(rows, batch_size=2000)
+        # In the import's transaction: a refused bundle leaves the index as it was.
+        search.index_testimonies(self.testimony_ids)
 
     def import_testimony(
         self,
@@ -485,6 +489,7 @@ class _Importer:
             self.saved_files.append(name)
             testimony.media.name = name
         testimony.save()
+        self.testimony_ids.append(testimony.pk)
         testimony.themes.set(themes)
         ConsentRecord.objects.bulk_create(
             ConsentRecord(

@@ -1,0 +1,492 @@
+"""What every search backend shares: the results' shape, filters, facets, order.
+
+A backend only finds and ranks segments and testimonies in its engine, and
+writes its index; which testimonies may be seen comes from the queryset the
+caller passes, already limited by ``visible_to``.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, get_language_info
+
+from ..models import Appearance, ConsentRecord, Narrator, Segment, Testimony
+from ..querysets import CONSENT_NEWEST_FIRST
+from .query import Query, parse
+
+PAGE_SIZE = 20
+# Totals are exact up to here; beyond it, the archive says "10,000+".
+TOTAL_CAP = 10_000
+SEGMENTS_PER_HIT = 3
+# Marks around matched words in snippets: private-use characters, which the
+# engines pass through and public text has no reason to hold.
+MARK_OPEN = "\ue000"
+MARK_CLOSE = "\ue001"
+FACETS = ("job_type", "theme", "episode", "country", "language", "decade", "media")
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """Public text around the matched words, which are marked."""
+
+    raw: str
+
+    def html(self) -> SafeString:
+        escaped = escape(self.raw.replace(MARK_OPEN, "\0").replace(MARK_CLOSE, "\1"))
+        return mark_safe(escaped.replace("\0", "<mark>").replace("\1", "</mark>"))
+
+    def text(self, open_mark: str = "[", close_mark: str = "]") -> str:
+        return self.raw.replace(MARK_OPEN, open_mark).replace(MARK_CLOSE, close_mark)
+
+    def marked(self) -> list[str]:
+        """The marked words, in order."""
+        words, rest = [], self.raw
+        while MARK_OPEN in rest:
+            rest = rest.split(MARK_OPEN, 1)[1]
+            word, _, rest = rest.partition(MARK_CLOSE)
+            words.append(word)
+        return words
+
+    def __html__(self) -> str:
+        return self.html()
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+@dataclass(frozen=True)
+class SegmentHit:
+    segment_id: int
+    position: int
+    start: float
+    speaker: str
+    snippet: Snippet
+
+
+@dataclass(frozen=True)
+class TestimonyHit:
+    testimony: Testimony
+    score: float
+    segments: list[SegmentHit]
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str | int | bool
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrowing of a search; values within one facet are alternatives."""
+
+    job_type: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    episode: tuple[str, ...] = ()  # "series-slug/episode-slug"
+    country: tuple[str, ...] = ()
+    language: tuple[str, ...] = ()
+    decade: tuple[int, ...] = ()
+    media: bool | None = None
+
+    def apply(self, testimonies: QuerySet) -> QuerySet:
+        """Narrow a queryset of testimonies; every facet through a subquery."""
+        if self.job_type:
+            narrators = Narrator.objects.filter(job_types__slug__in=self.job_type)
+            testimonies = testimonies.filter(narrator__in=narrators.values("pk"))
+        if self.theme:
+            themed = Testimony.themes.through.objects.filter(theme__slug__in=self.theme)
+            testimonies = testimonies.filter(pk__in=themed.values("testimony_id"))
+        if self.episode:
+            wanted = Q(pk__in=[])
+            for pair in self.episode:
+                series, _, episode = pair.partition("/")
+                wanted |= Q(episode__series__slug=series, episode__slug=episode)
+            seen = Appearance.objects.filter(wanted)
+            testimonies = testimonies.filter(pk__in=seen.values("testimony_id"))
+        if self.country:
+            testimonies = testimonies.filter(narrator__country__in=self.country)
+        if self.language:
+            testimonies = testimonies.filter(language__in=self.language)
+        if self.decade:
+            years = Q(pk__in=[])
+            for decade in self.decade:
+                years |= Q(
+                    recorded_on__year__gte=decade, recorded_on__year__lt=decade + 10
+                )
+            testimonies = testimonies.filter(years)
+        if self.media is not None:
+            testimonies = (
+                testimonies.filter(
+                    pk__in=Testimony.objects.filter(media_available_q()).values("pk")
+                )
+                if self.media
+                else testimonies.exclude(
+                    pk__in=Testimony.objects.filter(media_available_q()).values("pk")
+                )
+            )
+        return testimonies
+
+
+def media_available_q() -> Q:
+    """A testimony has media and its consent in force releases some of it."""
+    release = Subquery(
+        ConsentRecord.objects.filter(testimony=OuterRef("pk"))
+        .order_by(CONSENT_NEWEST_FIRST)
+        .values("media")[:1]
+    )
+    return (
+        ~Q(media="")
+        & Q(media__isnull=False)
+        & Q(
+            pk__in=Testimony.objects.alias(release=release)
+            .filter(release__in=("audio_video", "audio"))
+            .values("pk")
+        )
+    )
+
+
+@dataclass
+class SearchResults:
+    query: Query
+    total: int
+    total_capped: bool
+    page: int
+    page_size: int
+    hits: list[TestimonyHit]
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+
+    @property
+    def total_display(self) -> str:
+        """The total as people read it: exact, or "10,000+" beyond the cap."""
+        return f"{TOTAL_CAP:,}+" if self.total_capped else f"{self.total:,}"
+
+    @property
+    def total_json(self) -> int | str:
+        return f"{TOTAL_CAP}+" if self.total_capped else self.total
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def recency_order() -> list:
+    """The order of a listing without words: most recently published first."""
+    return [F("published_at").desc(nulls_last=True), F("pk").desc()]
+
+
+class SearchBackend:
+    """One engine's index and queries; subclassed per database vendor."""
+
+    vendor = ""
+
+    # --- writing the index --------------------------------------------------
+
+    def index_testimonies(self, testimony_ids: Iterable[int]) -> None:
+        """(Re)write the entries of these testimonies, or remove them where the
+        index keeps no text for them (see ``searchable``)."""
+        ids = sorted(set(testimony_ids))
+        if not ids:
+            return
+        self.remove_testimonies(ids)
+        kept = list(
+            Testimony.objects.searchable()
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        if kept:
+            self._write_metadata(metadata_documents(kept))
+            self._write_segments(kept)
+
+    def sync_testimonies(self, testimony_ids: Iterable[int]) -> None:
+        """Add or remove these testimonies where what the index keeps of them
+        has changed (consent, status, requests); their text is unchanged."""
+        ids = sorted(set(testimony_ids))
+        if not ids:
+            return
+        kept = set(
+            Testimony.objects.searchable()
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        present = self._present(ids)
+        if gone := sorted(present - kept):
+            self.remove_testimonies(gone)
+        if new := sorted(kept - present):
+            self.index_testimonies(new)
+
+    def _present(self, testimony_ids: list[int]) -> set[int]:
+        """Which of these testimonies the index holds (each has a metadata entry)."""
+        raise NotImplementedError
+
+    def index_segments(self, segment_ids: Iterable[int]) -> None:
+        """Rewrite the entries of these segments from their public text."""
+        ids = sorted(set(segment_ids))
+        if not ids:
+            return
+        self._remove_segments(ids)
+        kept = Segment.objects.filter(
+            pk__in=ids,
+            testimony__in=Testimony.objects.searchable().values("pk"),
+        ).values_list("pk", flat=True)
+        kept = list(kept)
+        if kept:
+            self._write_segment_rows(kept)
+
+    def index_metadata(self, testimony_ids: Iterable[int]) -> None:
+        """Rewrite only the testimony-level entries (title, names, themes...)."""
+        ids = sorted(set(testimony_ids))
+        if not ids:
+            return
+        self._remove_metadata(ids)
+        kept = list(
+            Testimony.objects.searchable()
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        if kept:
+            self._write_metadata(metadata_documents(kept))
+
+    def remove_testimonies(self, testimony_ids: Iterable[int]) -> None:
+        raise NotImplementedError
+
+    def rebuild(self, progress: Progress | None = None, batch: int = 50) -> int:
+        """Empty the index and write it again from public text; returns the
+        number of segments indexed."""
+        self._clear()
+        ids = list(
+            Testimony.objects.searchable().order_by("pk").values_list("pk", flat=True)
+        )
+        for offset in range(0, len(ids), batch):
+            chunk = ids[offset : offset + batch]
+            self._write_metadata(metadata_documents(chunk))
+            self._write_segments(chunk)
+            if progress:
+                progress(len(chunk))
+        return self.count_segments()
+
+    def _write_metadata(self, documents: list["MetadataDocument"]) -> None:
+        raise NotImplementedError
+
+    def _write_segments(self, testimony_ids: list[int]) -> None:
+        raise NotImplementedError
+
+    def _write_segment_rows(self, segment_ids: list[int]) -> None:
+        raise NotImplementedError
+
+    def _remove_segments(self, segment_ids: list[int]) -> None:
+        raise NotImplementedError
+
+    def _remove_metadata(self, testimony_ids: list[int]) -> None:
+        raise NotImplementedError
+
+    def _clear(self) -> None:
+        raise NotImplementedError
+
+    def count_segments(self) -> int:
+        raise NotImplementedError
+
+    def entries(self) -> dict:
+        """What the index holds, comparable with ``expected_entries``."""
+        raise NotImplementedError
+
+    def expected_entries(self) -> dict:
+        """What the index should hold, computed afresh from public text."""
+        raise NotImplementedError
+
+    # --- searching ----------------------------------------------------------
+
+    def search(
+        self,
+        query: str | Query | None,
+        testimonies: QuerySet,
+        filters: Filters | None = None,
+        page: int = 1,
+        page_size: int = PAGE_SIZE,
+        facets: bool = True,
+    ) -> SearchResults:
+        """Search within ``testimonies`` (already limited by ``visible_to``)."""
+        parsed = query if isinstance(query, Query) else parse(query)
+        page = max(1, int(page))
+        scope = (filters or Filters()).apply(testimonies).order_by()
+        if parsed.finds_nothing:
+            ranked: list[tuple[int, float]] = []
+        elif parsed.is_empty:
+            ranked = [
+                (pk, 0.0)
+                for pk in scope.order_by(*recency_order()).values_list("pk", flat=True)
+            ]
+        else:
+            ranked = self._rank(parsed, scope)
+        offset = (page - 1) * page_size
+        shown = ranked[offset : offset + page_size]
+        return SearchResults(
+            query=parsed,
+            total=min(len(ranked), TOTAL_CAP),
+            total_capped=len(ranked) > TOTAL_CAP,
+            page=page,
+            page_size=page_size,
+            hits=self._hits(parsed, shown),
+            facets=facet_counts([pk for pk, _ in ranked]) if facets else {},
+        )
+
+    def _rank(self, query: Query, scope: QuerySet) -> list[tuple[int, float]]:
+        """Every matching testimony in ``scope``, best first, with its score."""
+        raise NotImplementedError
+
+    def _best_segments(
+        self, query: Query, testimony_ids: list[int]
+    ) -> dict[int, list[SegmentHit]]:
+        """For each testimony, its best matching segments with snippets."""
+        raise NotImplementedError
+
+    def _hits(self, query: Query, shown: list[tuple[int, float]]) -> list[TestimonyHit]:
+        if not shown:
+            return []
+        ids = [pk for pk, _ in shown]
+        found = Testimony.objects.select_related("narrator").in_bulk(ids)
+        segments = self._best_segments(query, ids) if not query.is_empty else {}
+        return [
+            TestimonyHit(found[pk], score, segments.get(pk, []))
+            for pk, score in shown
+            if pk in found
+        ]
+
+
+# --- What the index holds of a testimony ---------------------------------------
+
+
+@dataclass(frozen=True)
+class MetadataDocument:
+    """A testimony's public metadata, weighted A (most) to D (least)."""
+
+    testimony_id: int
+    language: str
+    title: str
+    summary: str
+    people: str  # public name, job types, themes
+    place: str
+
+
+def metadata_documents(testimony_ids: Sequence[int]) -> list[MetadataDocument]:
+    """The public metadata the index holds for these testimonies."""
+    testimonies = (
+        Testimony.objects.filter(pk__in=testimony_ids)
+        .select_related("narrator")
+        .prefetch_related("themes", "narrator__job_types")
+        .order_by("pk")
+    )
+    documents = []
+    for t in testimonies:
+        narrator = t.narrator
+        names = []
+        # An anonymous narrator's public name is an internal label: never indexed.
+        if narrator.identity != Narrator.Identity.ANONYMOUS:
+            names.append(narrator.public_name)
+        names += [n for j in narrator.job_types.all() for n in (j.name_fr, j.name_en)]
+        names += [n for th in t.themes.all() for n in (th.name_fr, th.name_en)]
+        documents.append(
+            MetadataDocument(
+                testimony_id=t.pk,
+                language=t.language,
+                title=t.title,
+                summary=t.summary,
+                people=" ; ".join(n for n in names if n),
+                place=t.place,
+            )
+        )
+    return documents
+
+
+# --- Facets -------------------------------------------------------------------
+
+
+def _name(obj) -> str:
+    language = (get_language() or "fr")[:2]
+    return getattr(obj, f"name_{language}", "") or obj.name_fr or obj.name_en or ""
+
+
+def _language_label(code: str) -> str:
+    try:
+        return get_language_info(code)["name_local"]
+    except KeyError:
+        return code
+
+
+def facet_counts(testimony_ids: list[int]) -> dict[str, list[FacetValue]]:
+    """How many of these testimonies have each facet value."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    labels: dict[tuple[str, object], str] = {}
+    if testimony_ids:
+        rows = Testimony.objects.filter(pk__in=testimony_ids).values_list(
+            "pk", "language", "narrator__country", "recorded_on"
+        )
+        for _pk, language, country, recorded_on in rows:
+            counts["language"][language] += 1
+            labels["language", language] = _language_label(language)
+            if country:
+                counts["country"][country] += 1
+                labels["country", country] = country
+            if recorded_on is not None:
+                decade = recorded_on.year // 10 * 10
+                counts["decade"][decade] += 1
+                labels["decade", decade] = f"{decade}s"
+        with_media = Testimony.objects.filter(
+            media_available_q(), pk__in=testimony_ids
+        ).count()
+        counts["media"][True] = with_media
+        counts["media"][False] = len(testimony_ids) - with_media
+        labels["media", True], labels["media", False] = "yes", "no"
+        jobs = Narrator.job_types.through.objects.filter(
+            narrator__testimonies__in=testimony_ids
+        ).values_list(
+            "narrator__testimonies",
+            "jobtype__slug",
+            "jobtype__name_fr",
+            "jobtype__name_en",
+        )
+        _count_links(counts["job_type"], labels, "job_type", jobs)
+        themes = Testimony.themes.through.objects.filter(
+            testimony_id__in=testimony_ids
+        ).values_list("testimony_id", "theme__slug", "theme__name_fr", "theme__name_en")
+        _count_links(counts["theme"], labels, "theme", themes)
+        episodes = Appearance.objects.filter(
+            testimony_id__in=testimony_ids
+        ).values_list(
+            "testimony_id", "episode__series__slug", "episode__slug", "episode__title"
+        )
+        seen = set()
+        for testimony_id, series, episode, title in episodes:
+            key = f"{series}/{episode}"
+            if (testimony_id, key) not in seen:
+                seen.add((testimony_id, key))
+                counts["episode"][key] += 1
+                labels["episode", key] = title
+    return {
+        name: sorted(
+            (
+                FacetValue(value, labels[name, value], count)
+                for value, count in counts[name].items()
+                if count
+            ),
+            key=lambda v: (-v.count, str(v.value)),
+        )
+        for name in FACETS
+    }
+
+
+def _count_links(counter: Counter, labels: dict, facet: str, rows) -> None:
+    seen = set()
+    language = (get_language() or "fr")[:2]
+    for testimony_id, slug, name_fr, name_en in rows:
+        if (testimony_id, slug) in seen:
+            continue
+        seen.add((testimony_id, slug))
+        counter[slug] += 1
+        labels[facet, slug] = (name_en if language == "en" else name_fr) or slug

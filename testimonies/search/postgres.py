@@ -1,0 +1,333 @@
+"""PostgreSQL full-text search: a stored ``tsvector`` per segment and per testimony.
+
+Each vector is built with its testimony's language configuration (see the
+migration: French and English stem and ignore accents, others only fold), so a
+query is read once per configuration and each entry meets its own reading.
+"""
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from .base import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    SEGMENTS_PER_HIT,
+    MetadataDocument,
+    SearchBackend,
+    SegmentHit,
+    Snippet,
+)
+from .query import Query
+
+CONFIG_BY_LANGUAGE = {"fr": "archive_fr", "en": "archive_en"}
+OTHER_CONFIG = "archive_simple"
+CONFIGS = (*CONFIG_BY_LANGUAGE.values(), OTHER_CONFIG)
+# Segment ranks are computed over at most this many matches: past it, a word
+# is so common that rank says little, and reading every vector would be slow.
+# Testimonies then fall back to their metadata rank and number of matches.
+RANK_CANDIDATES = 2000
+# A page's best segments are chosen among each testimony's first matches.
+SEGMENT_CANDIDATES = 40
+HEADLINE_OPTIONS = (
+    f'StartSel="{MARK_OPEN}", StopSel="{MARK_CLOSE}", MaxFragments=2, '
+    'MaxWords=24, MinWords=10, ShortWord=2, FragmentDelimiter=" … "'
+)
+
+
+def config_for(language: str) -> str:
+    return CONFIG_BY_LANGUAGE.get(language, OTHER_CONFIG)
+
+
+def _language_to_config(column: str) -> str:
+    whens = " ".join(
+        f"WHEN '{language}' THEN '{config}'::regconfig"
+        for language, config in CONFIG_BY_LANGUAGE.items()
+    )
+    return f"CASE {column} {whens} ELSE '{OTHER_CONFIG}'::regconfig END"
+
+
+class _Sql:
+    """Collects parameters in the order their placeholders are written."""
+
+    def __init__(self) -> None:
+        self.params: list = []
+
+    def p(self, value) -> str:
+        self.params.append(value)
+        return "%s"
+
+    def embed(self, sql: str, params) -> str:
+        self.params.extend(params)
+        return sql
+
+    def match(self, alias: str, text: str) -> str:
+        """The entry meets the query as read by the entry's own configuration."""
+        return (
+            "("
+            + " OR ".join(
+                f"({alias}.config = '{c}'::regconfig AND {alias}.vector @@ "
+                f"websearch_to_tsquery('{c}', {self.p(text)}))"
+                for c in CONFIGS
+            )
+            + ")"
+        )
+
+    def tsquery(self, alias: str, text: str) -> str:
+        """The query as read by the entry's configuration, for rank and headline."""
+        whens = " ".join(
+            f"WHEN '{c}'::regconfig THEN websearch_to_tsquery('{c}', {self.p(text)})"
+            for c in CONFIGS
+        )
+        return f"CASE {alias}.config {whens} END"
+
+
+class PostgresSearchBackend(SearchBackend):
+    vendor = "postgresql"
+
+    # --- writing ------------------------------------------------------------
+
+    def remove_testimonies(self, testimony_ids) -> None:
+        ids = list(testimony_ids)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM search_segment WHERE testimony_id = ANY(%s)", [ids]
+            )
+            cursor.execute(
+                "DELETE FROM search_testimony WHERE testimony_id = ANY(%s)", [ids]
+            )
+
+    def _present(self, testimony_ids: list[int]) -> set[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT testimony_id FROM search_testimony"
+                " WHERE testimony_id = ANY(%s)",
+                [testimony_ids],
+            )
+            return {row[0] for row in cursor.fetchall()}
+
+    def _remove_segments(self, segment_ids: list[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM search_segment WHERE segment_id = ANY(%s)", [segment_ids]
+            )
+
+    def _remove_metadata(self, testimony_ids: list[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM search_testimony WHERE testimony_id = ANY(%s)",
+                [testimony_ids],
+            )
+
+    def _clear(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE search_segment, search_testimony")
+
+    def _insert_segments(self, where: str, ids: list[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO search_segment (segment_id, testimony_id, config, vector)
+                SELECT s.id, s.testimony_id, c.config,
+                       to_tsvector(c.config, s.public_text)
+                FROM testimonies_segment s
+                JOIN testimonies_testimony t ON t.id = s.testimony_id
+                CROSS JOIN LATERAL (
+                    SELECT {_language_to_config("t.language")} AS config
+                ) c
+                WHERE {where} = ANY(%s)
+                """,
+                [ids],
+            )
+
+    def _write_segments(self, testimony_ids: list[int]) -> None:
+        self._insert_segments("s.testimony_id", testimony_ids)
+
+    def _write_segment_rows(self, segment_ids: list[int]) -> None:
+        self._insert_segments("s.id", segment_ids)
+
+    def _write_metadata(self, documents: list[MetadataDocument]) -> None:
+        rows = [
+            (
+                d.testimony_id,
+                config_for(d.language),
+                d.title,
+                d.summary,
+                d.people,
+                d.place,
+            )
+            for d in documents
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                """
+                INSERT INTO search_testimony (testimony_id, config, vector)
+                SELECT v.id, v.config,
+                       setweight(to_tsvector(v.config, v.title), 'A')
+                       || setweight(to_tsvector(v.config, v.summary), 'B')
+                       || setweight(to_tsvector(v.config, v.people), 'C')
+                       || setweight(to_tsvector(v.config, v.place), 'D')
+                FROM (SELECT %s::bigint AS id, %s::regconfig AS config,
+                             %s::text AS title, %s::text AS summary,
+                             %s::text AS people, %s::text AS place) v
+                """,
+                rows,
+            )
+
+    def count_segments(self) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM search_segment")
+            return cursor.fetchone()[0]
+
+    def entries(self) -> dict:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT segment_id, testimony_id, config::text, vector::text"
+                " FROM search_segment"
+            )
+            segments = {row[0]: row[1:] for row in cursor.fetchall()}
+            cursor.execute(
+                "SELECT testimony_id, config::text, vector::text FROM search_testimony"
+            )
+            testimonies = {row[0]: row[1:] for row in cursor.fetchall()}
+        return {"segments": segments, "testimonies": testimonies}
+
+    def expected_entries(self) -> dict:
+        from ..models import Testimony
+        from .base import metadata_documents
+
+        kept = list(Testimony.objects.searchable().values_list("pk", flat=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT s.id, s.testimony_id, c.config::text,
+                       to_tsvector(c.config, s.public_text)::text
+                FROM testimonies_segment s
+                JOIN testimonies_testimony t ON t.id = s.testimony_id
+                CROSS JOIN LATERAL (
+                    SELECT {_language_to_config("t.language")} AS config
+                ) c
+                WHERE s.testimony_id = ANY(%s)
+                """,
+                [kept],
+            )
+            segments = {row[0]: row[1:] for row in cursor.fetchall()}
+            testimonies = {}
+            for d in metadata_documents(kept):
+                config = config_for(d.language)
+                cursor.execute(
+                    """
+                    SELECT (setweight(to_tsvector(%s::regconfig, %s), 'A')
+                         || setweight(to_tsvector(%s::regconfig, %s), 'B')
+                         || setweight(to_tsvector(%s::regconfig, %s), 'C')
+                         || setweight(to_tsvector(%s::regconfig, %s), 'D'))::text
+                    """,
+                    [
+                        config,
+                        d.title,
+                        config,
+                        d.summary,
+                        config,
+                        d.people,
+                        config,
+                        d.place,
+                    ],
+                )
+                testimonies[d.testimony_id] = (config, cursor.fetchone()[0])
+        return {"segments": segments, "testimonies": testimonies}
+
+    # --- searching ----------------------------------------------------------
+
+    def rank_sql(
+        self, query: Query, scope: QuerySet, limit: int | None = None
+    ) -> tuple[str, list]:
+        """The SQL that finds and orders the matching testimonies of ``scope``."""
+        text = query.to_websearch()
+        sql = _Sql()
+        scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
+        statement = f"""
+            WITH scope AS MATERIALIZED ({sql.embed(scope_sql, scope_params)}),
+            m AS MATERIALIZED (
+                SELECT e.segment_id, e.testimony_id FROM search_segment e
+                WHERE {sql.match("e", text)}
+                  AND e.testimony_id IN (SELECT * FROM scope)
+            ),
+            per AS (
+                SELECT testimony_id, count(*) AS hits FROM m GROUP BY testimony_id
+            ),
+            best AS (
+                SELECT e.testimony_id,
+                       max(ts_rank_cd(e.vector, {sql.tsquery("e", text)})) AS rank
+                FROM search_segment e
+                WHERE e.segment_id IN (
+                    SELECT segment_id FROM m LIMIT {RANK_CANDIDATES}
+                )
+                GROUP BY e.testimony_id
+            ),
+            meta AS (
+                SELECT d.testimony_id, ts_rank(d.vector, {sql.tsquery("d", text)})
+                       AS rank
+                FROM search_testimony d
+                WHERE {sql.match("d", text)}
+                  AND d.testimony_id IN (SELECT * FROM scope)
+            ),
+            found AS (
+                SELECT testimony_id FROM per UNION SELECT testimony_id FROM meta
+            )
+            SELECT t.id, coalesce(meta.rank, 0) + coalesce(best.rank, 0) AS score
+            FROM found
+            JOIN testimonies_testimony t ON t.id = found.testimony_id
+            LEFT JOIN per ON per.testimony_id = t.id
+            LEFT JOIN best ON best.testimony_id = t.id
+            LEFT JOIN meta ON meta.testimony_id = t.id
+            ORDER BY score DESC, coalesce(per.hits, 0) DESC,
+                     t.published_at DESC NULLS LAST, t.id DESC
+        """
+        if limit is not None:
+            statement += f" LIMIT {int(limit)}"
+        return statement, sql.params
+
+    def _rank(self, query: Query, scope: QuerySet) -> list[tuple[int, float]]:
+        statement, params = self.rank_sql(query, scope)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return [(pk, float(score)) for pk, score in cursor.fetchall()]
+
+    def _best_segments(
+        self, query: Query, testimony_ids: list[int]
+    ) -> dict[int, list[SegmentHit]]:
+        text = query.to_websearch()
+        sql = _Sql()
+        statement = f"""
+            WITH c AS (
+                SELECT e.segment_id, e.testimony_id, e.config, e.vector,
+                       row_number() OVER (
+                           PARTITION BY e.testimony_id ORDER BY e.segment_id
+                       ) AS k
+                FROM search_segment e
+                WHERE e.testimony_id = ANY({sql.p(testimony_ids)})
+                  AND {sql.match("e", text)}
+            ),
+            r AS (
+                SELECT c.segment_id, c.testimony_id, c.config,
+                       row_number() OVER (
+                           PARTITION BY c.testimony_id
+                           ORDER BY ts_rank_cd(c.vector, {sql.tsquery("c", text)}) DESC,
+                                    c.segment_id
+                       ) AS n
+                FROM c WHERE c.k <= {SEGMENT_CANDIDATES}
+            )
+            SELECT r.testimony_id, s.id, s.position, s.start, s.speaker,
+                   ts_headline(r.config, s.public_text, {sql.tsquery("r", text)},
+                               {sql.p(HEADLINE_OPTIONS)})
+            FROM r JOIN testimonies_segment s ON s.id = r.segment_id
+            WHERE r.n <= {SEGMENTS_PER_HIT}
+            ORDER BY r.testimony_id, r.n
+        """
+        best: dict[int, list[SegmentHit]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(statement, sql.params)
+            for testimony_id, pk, position, start, speaker, headline in cursor:
+                best.setdefault(testimony_id, []).append(
+                    SegmentHit(pk, position, start, speaker, Snippet(headline))
+                )
+        return best
