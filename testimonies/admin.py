@@ -22,16 +22,33 @@ from .querysets import CONSENT_NEWEST_FIRST, IDENTITY_PERMISSION
 PRIVATE_IDENTITY_FIELDS = ("legal_name", "contact", "private_notes")
 
 
+class ReindexNamesMixin:
+    """Names of job types and themes are searched with each testimony."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change:
+            services.search_reindex(testimony_ids=self.testimony_ids(obj))
+
+
 @admin.register(JobType)
-class JobTypeAdmin(admin.ModelAdmin):
+class JobTypeAdmin(ReindexNamesMixin, admin.ModelAdmin):
     list_display = ("slug", "name_fr", "name_en", "isco")
     search_fields = ("slug", "name_fr", "name_en")
 
+    def testimony_ids(self, job_type):
+        return Testimony.objects.filter(narrator__job_types=job_type).values_list(
+            "pk", flat=True
+        )
+
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(ReindexNamesMixin, admin.ModelAdmin):
     list_display = ("slug", "name_fr", "name_en", "parent")
     search_fields = ("slug", "name_fr", "name_en")
+
+    def testimony_ids(self, theme):
+        return theme.testimonies.values_list("pk", flat=True)
 
 
 class EpisodeInline(admin.TabularInline):
@@ -92,6 +109,13 @@ class NarratorAdmin(admin.ModelAdmin):
                 % {"slugs": ", ".join(withdrawn)},
                 messages.WARNING,
             )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Job types are searched with each of the narrator's testimonies.
+        services.search_reindex(
+            testimony_ids=form.instance.testimonies.values_list("pk", flat=True)
+        )
 
     @admin.action(description=_("Give a new reference code (shown once)"))
     def reset_reference_code(self, request, queryset):
@@ -185,6 +209,19 @@ class TestimonyAdmin(admin.ModelAdmin):
             # publication, so that nothing can bypass the publication gate.
             return fixed + self.public_fields
         return fixed
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Title, summary, place and themes are searched: the change view is
+        # one transaction, and the index is rewritten within it.
+        services.search_reindex(testimony_ids=[form.instance.pk])
+
+    def delete_model(self, request, obj):
+        services.testimony_delete(testimony=obj)
+
+    def delete_queryset(self, request, queryset):
+        for testimony in queryset:
+            services.testimony_delete(testimony=testimony)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not ConsentRecord:

@@ -231,27 +231,38 @@ class SearchBackend:
         if not ids:
             return
         self._remove_segments(ids)
-        kept = Segment.objects.filter(
-            pk__in=ids,
-            testimony__in=Testimony.objects.searchable().values("pk"),
-        ).values_list("pk", flat=True)
-        kept = list(kept)
-        if kept:
-            self._write_segment_rows(kept)
+        owners = dict(Segment.objects.filter(pk__in=ids).values_list("pk", "testimony"))
+        kept = set(
+            Testimony.objects.searchable()
+            .filter(pk__in=set(owners.values()))
+            .values_list("pk", flat=True)
+        )
+        present = self._present(sorted(kept))
+        # A testimony the index does not hold yet is written whole.
+        if new := sorted(kept - present):
+            self.index_testimonies(new)
+        if rows := [pk for pk, owner in owners.items() if owner in present]:
+            self._write_segment_rows(sorted(rows))
 
     def index_metadata(self, testimony_ids: Iterable[int]) -> None:
-        """Rewrite only the testimony-level entries (title, names, themes...)."""
+        """Rewrite the testimony-level entries (title, names, themes, place) of
+        testimonies whose segments are unchanged."""
         ids = sorted(set(testimony_ids))
         if not ids:
             return
-        self._remove_metadata(ids)
-        kept = list(
+        kept = set(
             Testimony.objects.searchable()
             .filter(pk__in=ids)
             .values_list("pk", flat=True)
         )
-        if kept:
-            self._write_metadata(metadata_documents(kept))
+        present = self._present(ids)
+        if gone := sorted(present - kept):
+            self.remove_testimonies(gone)
+        if new := sorted(kept - present):
+            self.index_testimonies(new)
+        if changed := sorted(kept & present):
+            self._remove_metadata(changed)
+            self._write_metadata(metadata_documents(changed))
 
     def remove_testimonies(self, testimony_ids: Iterable[int]) -> None:
         raise NotImplementedError
@@ -269,7 +280,11 @@ class SearchBackend:
             self._write_segments(chunk)
             if progress:
                 progress(len(chunk))
+        self._after_rebuild()
         return self.count_segments()
+
+    def _after_rebuild(self) -> None:
+        """Whatever the engine needs once its index is written anew."""
 
     def _write_metadata(self, documents: list["MetadataDocument"]) -> None:
         raise NotImplementedError
@@ -298,6 +313,11 @@ class SearchBackend:
 
     def expected_entries(self) -> dict:
         """What the index should hold, computed afresh from public text."""
+        raise NotImplementedError
+
+    def analyse(self, text: str, language: str) -> list[str]:
+        """The terms this engine indexes for ``text`` in ``language`` (stop words
+        give none), in order of first appearance."""
         raise NotImplementedError
 
     # --- searching ----------------------------------------------------------

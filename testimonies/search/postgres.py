@@ -122,6 +122,11 @@ class PostgresSearchBackend(SearchBackend):
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE search_segment, search_testimony")
 
+    def _after_rebuild(self) -> None:
+        # The planner's statistics, so that the first searches plan well.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE search_segment, search_testimony")
+
     def _insert_segments(self, where: str, ids: list[int]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -234,6 +239,15 @@ class PostgresSearchBackend(SearchBackend):
                 )
                 testimonies[d.testimony_id] = (config, cursor.fetchone()[0])
         return {"segments": segments, "testimonies": testimonies}
+
+    def analyse(self, text: str, language: str) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))"
+                " ORDER BY positions[1]",
+                [config_for(language), text],
+            )
+            return [row[0] for row in cursor.fetchall()]
 
     # --- searching ----------------------------------------------------------
 

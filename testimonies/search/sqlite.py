@@ -7,6 +7,8 @@ tests hold the two equal.
 """
 
 import json
+import re
+import unicodedata
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -141,6 +143,16 @@ class SqliteSearchBackend(SearchBackend):
             for d in metadata_documents(kept)
         }
         return {"segments": segments, "testimonies": testimonies}
+
+    def analyse(self, text: str, language: str) -> list[str]:
+        # unicode61 with remove_diacritics 2: letters and digits, folded, unaccented.
+        folded = unicodedata.normalize("NFKD", text.casefold())
+        plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+        terms: list[str] = []
+        for term in re.findall(r"[^\W_]+", plain):
+            if term not in terms:
+                terms.append(term)
+        return terms
 
     # --- searching ----------------------------------------------------------
 

@@ -21,9 +21,9 @@ POSTGRESQL = [
     # rows a match must visit to learn its testimony stay a few dozen bytes.
     """CREATE TABLE search_segment (
         segment_id bigint PRIMARY KEY REFERENCES testimonies_segment (id)
-            ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            ON DELETE CASCADE,
         testimony_id bigint NOT NULL REFERENCES testimonies_testimony (id)
-            ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            ON DELETE CASCADE,
         config regconfig NOT NULL,
         vector tsvector NOT NULL
     ) WITH (toast_tuple_target = 128)""",
@@ -36,7 +36,7 @@ POSTGRESQL = [
     " WHERE config = 'archive_simple'::regconfig",
     """CREATE TABLE search_testimony (
         testimony_id bigint PRIMARY KEY REFERENCES testimonies_testimony (id)
-            ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            ON DELETE CASCADE,
         config regconfig NOT NULL,
         vector tsvector NOT NULL
     )""",

@@ -1,0 +1,106 @@
+"""The search commands: rebuild_search_index and search."""
+
+import json
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from testimonies import search, services
+
+from .factories import NarratorFactory, TestimonyFactory
+
+
+def _testimony(slug, consent, text, **fields):
+    testimony = TestimonyFactory(
+        slug=slug, title=f"Title {slug}", published=True, consent=consent, **fields
+    )
+    services.segment_create(
+        testimony=testimony, start=61, end=120, speaker="narrator", text=text
+    )
+    return testimony
+
+
+@pytest.fixture
+def archive(db):
+    narrator = NarratorFactory(legal_name="Zelie Marchetti")
+    public = _testimony(
+        "pluie",
+        "public",
+        "La plateforme notait chaque course sous la pluie.",
+        narrator=narrator,
+    )
+    secret = services.segment_create(
+        testimony=public,
+        start=130,
+        end=180,
+        speaker="interviewer",
+        text="Le chef Bartholoméo surveillait la plateforme.",
+    )
+    services.segment_redact(segment=secret, start=8, end=19, reason="third_party")
+    _testimony("recherche", "research", "Une plateforme pour chercheurs seulement.")
+    return public
+
+
+def _run(*args) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_search_prints_total_slugs_times_and_marked_snippets(archive):
+    out = _run("search", "plateforme")
+    assert out.startswith("1 testimonies")
+    assert "pluie  Title pluie" in out
+    assert "[01:01] narrator: " in out
+    assert "«plateforme» notait" in out
+    assert "[02:10] interviewer:" in out
+    assert "recherche" not in out
+
+
+def test_search_as_a_named_user_sees_what_that_user_may_see(archive, researcher):
+    out = _run("search", "plateforme", "--user", researcher.username)
+    assert out.startswith("2 testimonies")
+    assert "recherche" in out
+
+
+def test_search_json_has_the_documented_shape(archive):
+    document = json.loads(_run("search", '"notait chaque"', "--json"))
+    assert document["total"] == 1
+    [hit] = document["hits"]
+    assert hit["slug"] == "pluie"
+    assert hit["title"] == "Title pluie"
+    [segment] = hit["segments"]
+    assert segment == {
+        "start": 61.0,
+        "speaker": "narrator",
+        "snippet": segment["snippet"],
+    }
+    marked = " ".join(re.findall(r"<mark>(.*?)</mark>", segment["snippet"]))
+    assert marked.split() == ["notait", "chaque"]
+
+
+def test_search_never_shows_a_redacted_word(archive, curator):
+    for user in ([], ["--user", curator.username]):
+        assert "Bartholom" not in _run("search", "Bartholoméo", *user)
+        assert "Bartholom" not in _run("search", "plateforme", "--json", *user)
+        assert _run("search", "Bartholoméo", *user).startswith("0 testimonies")
+
+
+def test_search_names_an_unknown_user(db):
+    with pytest.raises(CommandError, match="no user named 'nobody'"):
+        call_command("search", "x", user="nobody")
+
+
+def test_rebuild_restores_an_index_emptied_behind_the_services(archive):
+    backend = search.get_backend()
+    expected = backend.expected_entries()
+    assert backend.entries() == expected
+    backend._clear()
+    assert _run("search", "plateforme").startswith("0 testimonies")
+    out = _run("rebuild_search_index", "--no-progress")
+    assert out.startswith("Indexed 3 segments of 2 testimonies in ")
+    assert out.rstrip().endswith(" s")
+    assert backend.entries() == expected
+    assert _run("search", "plateforme").startswith("1 testimonies")
