@@ -5,14 +5,27 @@ writes its index; which testimonies may be seen comes from the queryset the
 caller passes, already limited by ``visible_to``.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Concat, ExtractYear
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_info
+from django.utils.translation import gettext as _
 
 from ..models import Appearance, ConsentRecord, Narrator, Segment, Testimony
 from ..querysets import CONSENT_NEWEST_FIRST
@@ -336,10 +349,10 @@ class SearchBackend:
         page = max(1, int(page))
         scope = (filters or Filters()).apply(testimonies).order_by()
         if parsed.finds_nothing:
-            ranked: list[tuple[int, float]] = []
+            ranked: list[Ranked] = []
         elif parsed.is_empty:
             ranked = [
-                (pk, 0.0)
+                Ranked(pk, 0.0)
                 for pk in scope.order_by(*recency_order()).values_list("pk", flat=True)
             ]
         else:
@@ -353,30 +366,48 @@ class SearchBackend:
             page=page,
             page_size=page_size,
             hits=self._hits(parsed, shown),
-            facets=facet_counts([pk for pk, _ in ranked]) if facets else {},
+            facets=self.facet_counts([r.pk for r in ranked]) if facets else {},
         )
 
-    def _rank(self, query: Query, scope: QuerySet) -> list[tuple[int, float]]:
+    def _rank(self, query: Query, scope: QuerySet) -> list["Ranked"]:
         """Every matching testimony in ``scope``, best first, with its score."""
         raise NotImplementedError
 
     def _best_segments(
-        self, query: Query, testimony_ids: list[int]
+        self, query: Query, shown: list["Ranked"]
     ) -> dict[int, list[SegmentHit]]:
-        """For each testimony, its best matching segments with snippets."""
+        """For each testimony shown, its best matching segments with snippets."""
         raise NotImplementedError
 
-    def _hits(self, query: Query, shown: list[tuple[int, float]]) -> list[TestimonyHit]:
+    def id_subquery(self, ids: list[int]) -> RawSQL:
+        """A subquery listing these ids, as one parameter whatever their number."""
+        raise NotImplementedError
+
+    def facet_counts(self, testimony_ids: list[int]) -> dict[str, list[FacetValue]]:
+        """How many of these testimonies have each facet value."""
+        return facet_counts(self.id_subquery(testimony_ids) if testimony_ids else [])
+
+    def _hits(self, query: Query, shown: list["Ranked"]) -> list[TestimonyHit]:
         if not shown:
             return []
-        ids = [pk for pk, _ in shown]
-        found = Testimony.objects.select_related("narrator").in_bulk(ids)
-        segments = self._best_segments(query, ids) if not query.is_empty else {}
+        found = Testimony.objects.select_related("narrator").in_bulk(
+            [r.pk for r in shown]
+        )
+        segments = self._best_segments(query, shown) if not query.is_empty else {}
         return [
-            TestimonyHit(found[pk], score, segments.get(pk, []))
-            for pk, score in shown
-            if pk in found
+            TestimonyHit(found[r.pk], r.score, segments.get(r.pk, []))
+            for r in shown
+            if r.pk in found
         ]
+
+
+class Ranked(NamedTuple):
+    """A matching testimony, its score, and (where the engine knows them) the
+    ids of its best segments, best first."""
+
+    pk: int
+    score: float
+    segments: tuple[int, ...] = ()
 
 
 # --- What the index holds of a testimony ---------------------------------------
@@ -427,11 +458,6 @@ def metadata_documents(testimony_ids: Sequence[int]) -> list[MetadataDocument]:
 # --- Facets -------------------------------------------------------------------
 
 
-def _name(obj) -> str:
-    language = (get_language() or "fr")[:2]
-    return getattr(obj, f"name_{language}", "") or obj.name_fr or obj.name_en or ""
-
-
 def _language_label(code: str) -> str:
     try:
         return get_language_info(code)["name_local"]
@@ -439,74 +465,92 @@ def _language_label(code: str) -> str:
         return code
 
 
-def facet_counts(testimony_ids: list[int]) -> dict[str, list[FacetValue]]:
-    """How many of these testimonies have each facet value."""
-    counts: dict[str, Counter] = defaultdict(Counter)
+def _decade_label(decade: int) -> str:
+    return _("%(decade)ss") % {"decade": decade}
+
+
+def facet_counts(testimony_ids) -> dict[str, list[FacetValue]]:
+    """How many of these testimonies (a list or a subquery) have each facet value.
+
+    Every facet is counted by the database in one statement: a few dozen rows
+    come back, however many testimonies match.
+    """
+    matched = Testimony.objects.filter(pk__in=testimony_ids).order_by()
+    text = CharField()
+
+    def counted(facet: str, value, name_fr=None, name_en=None, rows=matched):
+        return (
+            rows.annotate(
+                facet=Value(facet, output_field=text),
+                value=Cast(value, output_field=text),
+                name_fr=Cast(name_fr or Value(""), output_field=text),
+                name_en=Cast(name_en or Value(""), output_field=text),
+            )
+            .values("facet", "value", "name_fr", "name_en")
+            .annotate(n=Count("pk", distinct=True))
+        )
+
+    parts = [
+        counted("language", F("language")),
+        counted("country", F("narrator__country")),
+        counted("decade", ExtractYear("recorded_on")),
+        counted(
+            "job_type",
+            F("narrator__job_types__slug"),
+            F("narrator__job_types__name_fr"),
+            F("narrator__job_types__name_en"),
+        ),
+        counted("theme", F("themes__slug"), F("themes__name_fr"), F("themes__name_en")),
+        counted(
+            "episode",
+            Concat(
+                F("appearances__episode__series__slug"),
+                Value("/"),
+                F("appearances__episode__slug"),
+                output_field=text,
+            ),
+            F("appearances__episode__title"),
+            F("appearances__episode__title"),
+        ),
+        counted("media", Value("all")),
+        counted("media", Value("with"), rows=matched.filter(media_available_q())),
+    ]
+    rows = parts[0].union(*parts[1:], all=True)
+    language = (get_language() or "fr")[:2]
+    found: dict[str, Counter] = {name: Counter() for name in FACETS}
     labels: dict[tuple[str, object], str] = {}
-    if testimony_ids:
-        rows = Testimony.objects.filter(pk__in=testimony_ids).values_list(
-            "pk", "language", "narrator__country", "recorded_on"
-        )
-        for _pk, language, country, recorded_on in rows:
-            counts["language"][language] += 1
-            labels["language", language] = _language_label(language)
-            if country:
-                counts["country"][country] += 1
-                labels["country", country] = country
-            if recorded_on is not None:
-                decade = recorded_on.year // 10 * 10
-                counts["decade"][decade] += 1
-                labels["decade", decade] = f"{decade}s"
-        with_media = Testimony.objects.filter(
-            media_available_q(), pk__in=testimony_ids
-        ).count()
-        counts["media"][True] = with_media
-        counts["media"][False] = len(testimony_ids) - with_media
-        labels["media", True], labels["media", False] = "yes", "no"
-        jobs = Narrator.job_types.through.objects.filter(
-            narrator__testimonies__in=testimony_ids
-        ).values_list(
-            "narrator__testimonies",
-            "jobtype__slug",
-            "jobtype__name_fr",
-            "jobtype__name_en",
-        )
-        _count_links(counts["job_type"], labels, "job_type", jobs)
-        themes = Testimony.themes.through.objects.filter(
-            testimony_id__in=testimony_ids
-        ).values_list("testimony_id", "theme__slug", "theme__name_fr", "theme__name_en")
-        _count_links(counts["theme"], labels, "theme", themes)
-        episodes = Appearance.objects.filter(
-            testimony_id__in=testimony_ids
-        ).values_list(
-            "testimony_id", "episode__series__slug", "episode__slug", "episode__title"
-        )
-        seen = set()
-        for testimony_id, series, episode, title in episodes:
-            key = f"{series}/{episode}"
-            if (testimony_id, key) not in seen:
-                seen.add((testimony_id, key))
-                counts["episode"][key] += 1
-                labels["episode", key] = title
+    media = {"all": 0, "with": 0}
+    for row in rows:
+        facet, value, count = row["facet"], row["value"], row["n"]
+        if facet == "media":
+            media[value] += count
+            continue
+        if value in (None, "", "/"):
+            continue
+        if facet == "decade":
+            value = int(value) // 10 * 10
+            labels[facet, value] = _decade_label(value)
+        elif facet == "language":
+            labels[facet, value] = _language_label(value)
+        elif facet == "country":
+            labels[facet, value] = value
+        else:
+            labels[facet, value] = (
+                row[f"name_{language}"] or row["name_fr"] or row["name_en"] or value
+            )
+        found[facet][value] += count
+    found["media"][True] = media["with"]
+    found["media"][False] = media["all"] - media["with"]
+    labels["media", True] = _("with media")
+    labels["media", False] = _("without media")
     return {
         name: sorted(
             (
                 FacetValue(value, labels[name, value], count)
-                for value, count in counts[name].items()
+                for value, count in found[name].items()
                 if count
             ),
             key=lambda v: (-v.count, str(v.value)),
         )
         for name in FACETS
     }
-
-
-def _count_links(counter: Counter, labels: dict, facet: str, rows) -> None:
-    seen = set()
-    language = (get_language() or "fr")[:2]
-    for testimony_id, slug, name_fr, name_en in rows:
-        if (testimony_id, slug) in seen:
-            continue
-        seen.add((testimony_id, slug))
-        counter[slug] += 1
-        labels[facet, slug] = (name_en if language == "en" else name_fr) or slug

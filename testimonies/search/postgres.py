@@ -7,12 +7,14 @@ query is read once per configuration and each entry meets its own reading.
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from .base import (
     MARK_CLOSE,
     MARK_OPEN,
     SEGMENTS_PER_HIT,
     MetadataDocument,
+    Ranked,
     SearchBackend,
     SegmentHit,
     Snippet,
@@ -26,8 +28,6 @@ CONFIGS = (*CONFIG_BY_LANGUAGE.values(), OTHER_CONFIG)
 # is so common that rank says little, and reading every vector would be slow.
 # Testimonies then fall back to their metadata rank and number of matches.
 RANK_CANDIDATES = 2000
-# A page's best segments are chosen among each testimony's first matches.
-SEGMENT_CANDIDATES = 40
 HEADLINE_OPTIONS = (
     f'StartSel="{MARK_OPEN}", StopSel="{MARK_CLOSE}", MaxFragments=2, '
     'MaxWords=24, MinWords=10, ShortWord=2, FragmentDelimiter=" … "'
@@ -258,36 +258,50 @@ class PostgresSearchBackend(SearchBackend):
         text = query.to_websearch()
         sql = _Sql()
         scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
+        # Each match is a fence of its own (MATERIALIZED), so that the index is
+        # searched once and the scope joined after: planned the other way round,
+        # it would search the index once per visible testimony.
         statement = f"""
-            WITH scope AS MATERIALIZED ({sql.embed(scope_sql, scope_params)}),
-            m AS MATERIALIZED (
+            WITH scope AS ({sql.embed(scope_sql, scope_params)}),
+            hit AS MATERIALIZED (
                 SELECT e.segment_id, e.testimony_id FROM search_segment e
                 WHERE {sql.match("e", text)}
-                  AND e.testimony_id IN (SELECT * FROM scope)
+            ),
+            m AS MATERIALIZED (
+                SELECT * FROM hit WHERE testimony_id IN (SELECT * FROM scope)
             ),
             per AS (
-                SELECT testimony_id, count(*) AS hits FROM m GROUP BY testimony_id
+                SELECT testimony_id, count(*) AS hits, min(segment_id) AS first
+                FROM m GROUP BY testimony_id
             ),
-            best AS (
-                SELECT e.testimony_id,
-                       max(ts_rank_cd(e.vector, {sql.tsquery("e", text)})) AS rank
+            ranked AS (
+                SELECT e.testimony_id, e.segment_id,
+                       ts_rank_cd(e.vector, {sql.tsquery("e", text)}) AS rank
                 FROM search_segment e
                 WHERE e.segment_id IN (
                     SELECT segment_id FROM m LIMIT {RANK_CANDIDATES}
                 )
-                GROUP BY e.testimony_id
             ),
-            meta AS (
+            best AS (
+                SELECT testimony_id, max(rank) AS rank,
+                       (array_agg(segment_id ORDER BY rank DESC, segment_id))
+                           [1:{SEGMENTS_PER_HIT}] AS top
+                FROM ranked GROUP BY testimony_id
+            ),
+            meta_hit AS MATERIALIZED (
                 SELECT d.testimony_id, ts_rank(d.vector, {sql.tsquery("d", text)})
                        AS rank
                 FROM search_testimony d
                 WHERE {sql.match("d", text)}
-                  AND d.testimony_id IN (SELECT * FROM scope)
+            ),
+            meta AS (
+                SELECT * FROM meta_hit WHERE testimony_id IN (SELECT * FROM scope)
             ),
             found AS (
                 SELECT testimony_id FROM per UNION SELECT testimony_id FROM meta
             )
-            SELECT t.id, coalesce(meta.rank, 0) + coalesce(best.rank, 0) AS score
+            SELECT t.id, coalesce(meta.rank, 0) + coalesce(best.rank, 0) AS score,
+                   coalesce(best.top, ARRAY[per.first]) AS segments
             FROM found
             JOIN testimonies_testimony t ON t.id = found.testimony_id
             LEFT JOIN per ON per.testimony_id = t.id
@@ -300,48 +314,48 @@ class PostgresSearchBackend(SearchBackend):
             statement += f" LIMIT {int(limit)}"
         return statement, sql.params
 
-    def _rank(self, query: Query, scope: QuerySet) -> list[tuple[int, float]]:
+    def _rank(self, query: Query, scope: QuerySet) -> list[Ranked]:
         statement, params = self.rank_sql(query, scope)
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
-            return [(pk, float(score)) for pk, score in cursor.fetchall()]
+            return [
+                Ranked(pk, float(score), tuple(s for s in segments if s is not None))
+                for pk, score, segments in cursor.fetchall()
+            ]
+
+    def id_subquery(self, ids: list[int]) -> RawSQL:
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
 
     def _best_segments(
-        self, query: Query, testimony_ids: list[int]
+        self, query: Query, shown: list[Ranked]
     ) -> dict[int, list[SegmentHit]]:
+        # The rank query chose them: only their headlines are built here.
+        statement, params = self.headlines_sql(
+            query, [pk for r in shown for pk in r.segments]
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            rows = {row[1]: row for row in cursor.fetchall()}
+        best: dict[int, list[SegmentHit]] = {}
+        for r in shown:
+            for pk in r.segments:
+                if pk in rows:
+                    testimony_id, _, position, start, speaker, headline = rows[pk]
+                    best.setdefault(testimony_id, []).append(
+                        SegmentHit(pk, position, start, speaker, Snippet(headline))
+                    )
+        return best
+
+    def headlines_sql(self, query: Query, segment_ids: list[int]) -> tuple[str, list]:
+        """The SQL that highlights the query's words in these segments."""
         text = query.to_websearch()
         sql = _Sql()
         statement = f"""
-            WITH c AS (
-                SELECT e.segment_id, e.testimony_id, e.config, e.vector,
-                       row_number() OVER (
-                           PARTITION BY e.testimony_id ORDER BY e.segment_id
-                       ) AS k
-                FROM search_segment e
-                WHERE e.testimony_id = ANY({sql.p(testimony_ids)})
-                  AND {sql.match("e", text)}
-            ),
-            r AS (
-                SELECT c.segment_id, c.testimony_id, c.config,
-                       row_number() OVER (
-                           PARTITION BY c.testimony_id
-                           ORDER BY ts_rank_cd(c.vector, {sql.tsquery("c", text)}) DESC,
-                                    c.segment_id
-                       ) AS n
-                FROM c WHERE c.k <= {SEGMENT_CANDIDATES}
-            )
-            SELECT r.testimony_id, s.id, s.position, s.start, s.speaker,
-                   ts_headline(r.config, s.public_text, {sql.tsquery("r", text)},
+            SELECT s.testimony_id, s.id, s.position, s.start, s.speaker,
+                   ts_headline(e.config, s.public_text, {sql.tsquery("e", text)},
                                {sql.p(HEADLINE_OPTIONS)})
-            FROM r JOIN testimonies_segment s ON s.id = r.segment_id
-            WHERE r.n <= {SEGMENTS_PER_HIT}
-            ORDER BY r.testimony_id, r.n
+            FROM testimonies_segment s
+            JOIN search_segment e ON e.segment_id = s.id
+            WHERE s.id = ANY({sql.p(segment_ids)})
         """
-        best: dict[int, list[SegmentHit]] = {}
-        with connection.cursor() as cursor:
-            cursor.execute(statement, sql.params)
-            for testimony_id, pk, position, start, speaker, headline in cursor:
-                best.setdefault(testimony_id, []).append(
-                    SegmentHit(pk, position, start, speaker, Snippet(headline))
-                )
-        return best
+        return statement, sql.params

@@ -12,6 +12,7 @@ import unicodedata
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 
 from ..models import Segment, Testimony
 from .base import (
@@ -19,6 +20,7 @@ from .base import (
     MARK_OPEN,
     SEGMENTS_PER_HIT,
     MetadataDocument,
+    Ranked,
     SearchBackend,
     SegmentHit,
     Snippet,
@@ -194,15 +196,19 @@ class SqliteSearchBackend(SearchBackend):
             statement += f" LIMIT {int(limit)}"
         return statement, [*scope_params, expression, expression]
 
-    def _rank(self, query: Query, scope: QuerySet) -> list[tuple[int, float]]:
+    def _rank(self, query: Query, scope: QuerySet) -> list[Ranked]:
         statement, params = self.rank_sql(query, scope)
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
-            return [(pk, float(score)) for pk, score in cursor.fetchall()]
+            return [Ranked(pk, float(score)) for pk, score in cursor.fetchall()]
+
+    def id_subquery(self, ids: list[int]) -> RawSQL:
+        return RawSQL("SELECT value FROM json_each(%s)", [_ids(ids)])
 
     def _best_segments(
-        self, query: Query, testimony_ids: list[int]
+        self, query: Query, shown: list[Ranked]
     ) -> dict[int, list[SegmentHit]]:
+        testimony_ids = [r.pk for r in shown]
         expression = query.to_fts5()
         with connection.cursor() as cursor:
             cursor.execute(
