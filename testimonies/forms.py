@@ -19,3 +19,27 @@ class NarratorRequestForm(forms.Form):
         required=False,
         max_length=5000,
     )
+
+
+class SearchForm(forms.Form):
+    """The search page's GET parameters; what cannot be read is left out."""
+
+    q = forms.CharField(label=_("Search the testimonies"), required=False, strip=True)
+
+    FILTERS = ("job_type", "theme", "episode", "country", "language")
+
+    def query(self) -> str:
+        return self.data.get("q", "")
+
+    def filters(self):
+        from .search import Filters
+
+        chosen = {name: tuple(self.data.getlist(name)) for name in self.FILTERS}
+        decades = tuple(
+            int(value) for value in self.data.getlist("decade") if value.isdigit()
+        )
+        return Filters(**chosen, decade=decades)
+
+    def page(self) -> int:
+        value = self.data.get("page", "1")
+        return int(value) if value.isdigit() and 0 < int(value) < 10_000 else 1

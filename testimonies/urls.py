@@ -6,6 +6,7 @@ app_name = "testimonies"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("testimonies/", views.SearchView.as_view(), name="search"),
     path(
         "testimonies/<slug:slug>/", views.TestimonyDetailView.as_view(), name="detail"
     ),

@@ -3,10 +3,10 @@
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.generic import DetailView, FormView, ListView
+from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from . import services
-from .forms import NarratorRequestForm
+from . import search, services
+from .forms import NarratorRequestForm, SearchForm
 from .models import Segment, Testimony
 
 
@@ -25,6 +25,20 @@ class HomeView(VisibleTestimoniesMixin, ListView):
     template_name = "testimonies/home.html"
     context_object_name = "testimonies"
     paginate_by = 50
+
+
+class SearchView(TemplateView):
+    template_name = "testimonies/search.html"
+
+    def get_context_data(self, **kwargs):
+        form = SearchForm(self.request.GET)
+        results = search.search(
+            form.query(),
+            Testimony.objects.visible_to(self.request.user),
+            form.filters(),
+            form.page(),
+        )
+        return super().get_context_data(form=form, results=results, **kwargs)
 
 
 class TestimonyDetailView(VisibleTestimoniesMixin, DetailView):

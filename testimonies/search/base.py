@@ -5,11 +5,13 @@ writes its index; which testimonies may be seen comes from the queryset the
 caller passes, already limited by ``visible_to``.
 """
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -80,6 +82,10 @@ class SegmentHit:
     start: float
     speaker: str
     snippet: Snippet
+
+    @property
+    def speaker_label(self) -> str:
+        return Segment.Speaker(self.speaker).label
 
 
 @dataclass(frozen=True)
@@ -379,13 +385,22 @@ class SearchBackend:
         """For each testimony shown, its best matching segments with snippets."""
         raise NotImplementedError
 
-    def id_subquery(self, ids: list[int]) -> RawSQL:
-        """A subquery listing these ids, as one parameter whatever their number."""
+    # A subquery listing ids given as one parameter, whatever their number.
+    ids_sql = ""
+
+    def ids_param(self, ids: list[int]):
+        """The parameter ``ids_sql`` reads the ids from."""
         raise NotImplementedError
 
     def facet_counts(self, testimony_ids: list[int]) -> dict[str, list[FacetValue]]:
         """How many of these testimonies have each facet value."""
-        return facet_counts(self.id_subquery(testimony_ids) if testimony_ids else [])
+        if not testimony_ids:
+            return facet_values([])
+        statement, params = _facet_statement(self.ids_sql)
+        value = self.ids_param(testimony_ids)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [value if p is _IDS else p for p in params])
+            return facet_values(cursor.fetchall())
 
     def _hits(self, query: Query, shown: list["Ranked"]) -> list[TestimonyHit]:
         if not shown:
@@ -469,13 +484,18 @@ def _decade_label(decade: int) -> str:
     return _("%(decade)ss") % {"decade": decade}
 
 
-def facet_counts(testimony_ids) -> dict[str, list[FacetValue]]:
-    """How many of these testimonies (a list or a subquery) have each facet value.
+# Stands for the ids in the facet statement's parameters until it runs.
+_IDS = object()
 
-    Every facet is counted by the database in one statement: a few dozen rows
-    come back, however many testimonies match.
+
+@functools.cache
+def _facet_statement(ids_sql: str) -> tuple[str, tuple]:
+    """The statement that counts every facet of the testimonies ``ids_sql`` lists.
+
+    One statement, so a few dozen rows come back however many testimonies
+    match; built by the ORM once, since building it costs more than running it.
     """
-    matched = Testimony.objects.filter(pk__in=testimony_ids).order_by()
+    matched = Testimony.objects.filter(pk__in=RawSQL(ids_sql, [_IDS])).order_by()
     text = CharField()
 
     def counted(facet: str, value, name_fr=None, name_en=None, rows=matched):
@@ -515,13 +535,18 @@ def facet_counts(testimony_ids) -> dict[str, list[FacetValue]]:
         counted("media", Value("all")),
         counted("media", Value("with"), rows=matched.filter(media_available_q())),
     ]
-    rows = parts[0].union(*parts[1:], all=True)
+    union = parts[0].union(*parts[1:], all=True)
+    statement, params = union.query.sql_with_params()
+    return statement, tuple(params)
+
+
+def facet_values(rows) -> dict[str, list[FacetValue]]:
+    """Facet values from (facet, value, name_fr, name_en, count) rows."""
     language = (get_language() or "fr")[:2]
     found: dict[str, Counter] = {name: Counter() for name in FACETS}
     labels: dict[tuple[str, object], str] = {}
     media = {"all": 0, "with": 0}
-    for row in rows:
-        facet, value, count = row["facet"], row["value"], row["n"]
+    for facet, value, name_fr, name_en, count in rows:
         if facet == "media":
             media[value] += count
             continue
@@ -535,9 +560,8 @@ def facet_counts(testimony_ids) -> dict[str, list[FacetValue]]:
         elif facet == "country":
             labels[facet, value] = value
         else:
-            labels[facet, value] = (
-                row[f"name_{language}"] or row["name_fr"] or row["name_en"] or value
-            )
+            names = {"fr": name_fr, "en": name_en}
+            labels[facet, value] = names.get(language) or name_fr or name_en or value
         found[facet][value] += count
     found["media"][True] = media["with"]
     found["media"][False] = media["all"] - media["with"]

@@ -7,7 +7,6 @@ query is read once per configuration and each entry meets its own reading.
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 
 from .base import (
     MARK_CLOSE,
@@ -323,8 +322,10 @@ class PostgresSearchBackend(SearchBackend):
                 for pk, score, segments in cursor.fetchall()
             ]
 
-    def id_subquery(self, ids: list[int]) -> RawSQL:
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    ids_sql = "SELECT unnest(%s::bigint[])"
+
+    def ids_param(self, ids: list[int]):
+        return ids
 
     def _best_segments(
         self, query: Query, shown: list[Ranked]

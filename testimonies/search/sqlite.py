@@ -12,7 +12,6 @@ import unicodedata
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 
 from ..models import Segment, Testimony
 from .base import (
@@ -202,8 +201,10 @@ class SqliteSearchBackend(SearchBackend):
             cursor.execute(statement, params)
             return [Ranked(pk, float(score)) for pk, score in cursor.fetchall()]
 
-    def id_subquery(self, ids: list[int]) -> RawSQL:
-        return RawSQL("SELECT value FROM json_each(%s)", [_ids(ids)])
+    ids_sql = "SELECT value FROM json_each(%s)"
+
+    def ids_param(self, ids: list[int]):
+        return _ids(ids)
 
     def _best_segments(
         self, query: Query, shown: list[Ranked]

@@ -1,0 +1,111 @@
+"""The search page, /testimonies/: what each visitor finds, and nothing more."""
+
+import pytest
+from django.urls import reverse
+
+from testimonies import services
+
+from .factories import JobTypeFactory, NarratorFactory, TestimonyFactory
+
+
+def _testimony(slug, consent="public", text="", published=True, **fields):
+    testimony = TestimonyFactory(
+        slug=slug, title=f"Title {slug}", published=published, consent=consent, **fields
+    )
+    services.segment_create(
+        testimony=testimony, start=75, end=120, speaker="narrator", text=text
+    )
+    return testimony
+
+
+@pytest.fixture
+def archive(db):
+    narrator = NarratorFactory()
+    narrator.job_types.set([JobTypeFactory(slug="courier")])
+    public = _testimony(
+        "pluie",
+        text="La plateforme note chaque course <script>alert(1)</script>.",
+        narrator=narrator,
+    )
+    secret = services.segment_create(
+        testimony=public,
+        start=130,
+        end=180,
+        speaker="interviewer",
+        text="Le chef Bartholoméo regardait la plateforme.",
+    )
+    services.segment_redact(segment=secret, start=8, end=19, reason="third_party")
+    _testimony("recherche", consent="research", text="Une plateforme de recherche.")
+    _testimony("brouillon", published=False, text="Une plateforme en brouillon.")
+    return public
+
+
+def _page(client, **params):
+    response = client.get(reverse("testimonies:search"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_public_finds_public_testimonies_with_marked_passages(client, archive):
+    page = _page(client, q="plateforme")
+    assert "Title pluie" in page
+    assert "<mark>plateforme</mark>" in page
+    assert f"{archive.get_absolute_url()}#t75" in page
+    assert "Title recherche" not in page
+    assert "Title brouillon" not in page
+
+
+def test_a_researcher_also_finds_research_only_testimonies(client, archive, researcher):
+    client.force_login(researcher)
+    page = _page(client, q="plateforme")
+    assert "Title recherche" in page
+    assert "Title brouillon" not in page
+
+
+def test_a_redacted_word_is_never_found_nor_shown(client, archive, curator):
+    for user in (None, curator):
+        if user:
+            client.force_login(user)
+        assert "Bartholom" not in _page(client, q="plateforme")
+        page = _page(client, q="Bartholoméo")
+        assert "No testimony matches this search." in page
+        assert "Bartholom" not in page.replace('value="Bartholoméo"', "")
+
+
+def test_text_in_snippets_is_escaped(client, archive):
+    page = _page(client, q="course")
+    # PostgreSQL's headlines leave tags out; SQLite's snippets keep them, escaped.
+    assert "<mark>course</mark>" in page
+    assert "<script>" not in page
+
+
+def test_a_facet_link_narrows_the_search(client, archive):
+    _testimony("soleil", text="La plateforme sous le soleil.")
+    everything = _page(client, q="plateforme")
+    assert "Title soleil" in everything
+    assert "job_type=courier" in everything
+    narrowed = _page(client, q="plateforme", job_type="courier")
+    assert "Title pluie" in narrowed
+    assert "Title soleil" not in narrowed
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": '"unbalanced -'},
+        {"q": "or or -"},
+        {"q": "x" * 10_000},
+        {"q": "'; DROP TABLE testimonies_testimony; --"},
+        {"q": "plateforme", "page": "abc"},
+        {"q": "plateforme", "page": "999999999999"},
+        {"decade": "nineteen"},
+    ],
+)
+def test_any_input_gives_a_page(client, archive, params):
+    _page(client, **params)
+
+
+def test_the_page_speaks_english_under_en(client, archive):
+    response = client.get("/en/testimonies/", {"q": "plateforme"})
+    assert response.status_code == 200
+    assert "Search the testimonies" in response.content.decode()
