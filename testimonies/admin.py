@@ -19,7 +19,7 @@ from .models import (
 )
 from .querysets import CONSENT_NEWEST_FIRST, IDENTITY_PERMISSION
 
-PRIVATE_IDENTITY_FIELDS = ("legal_name", "contact", "private_notes")
+PRIVATE_IDENTITY_FIELDS = Narrator.PRIVATE_FIELDS
 
 
 class ReindexNamesMixin:

@@ -1260,6 +1260,8 @@ def corpus_seed(
             indexing()
         indexed = time.perf_counter()
         search.index_testimonies(report.testimony_ids)
+        # A bulk write: the planner needs to see the new sizes before searching.
+        search.get_backend().refresh_statistics()
         report.index_seconds = time.perf_counter() - indexed
     report.generation_seconds = generation
     report.seconds = time.perf_counter() - began

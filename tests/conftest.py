@@ -1,7 +1,9 @@
 import os
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils import translation
 from hypothesis import HealthCheck, settings
 
 from .factories import UserFactory
@@ -45,3 +47,11 @@ def curator(db):
 @pytest.fixture
 def archivist(db):
     return UserFactory(groups=["archivists"])
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a request under /en/ leaves
+    English active in the thread, and reverse() would follow it."""
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)

@@ -299,11 +299,11 @@ class SearchBackend:
             self._write_segments(chunk)
             if progress:
                 progress(len(chunk))
-        self._after_rebuild()
+        self.refresh_statistics()
         return self.count_segments()
 
-    def _after_rebuild(self) -> None:
-        """Whatever the engine needs once its index is written anew."""
+    def refresh_statistics(self) -> None:
+        """Let the engine's planner learn the index's new shape after a bulk write."""
 
     def _write_metadata(self, documents: list["MetadataDocument"]) -> None:
         raise NotImplementedError
@@ -354,6 +354,7 @@ class SearchBackend:
         parsed = query if isinstance(query, Query) else parse(query)
         page = max(1, int(page))
         scope = (filters or Filters()).apply(testimonies).order_by()
+        counted = None
         if parsed.finds_nothing:
             ranked: list[Ranked] = []
         elif parsed.is_empty:
@@ -362,7 +363,9 @@ class SearchBackend:
                 for pk in scope.order_by(*recency_order()).values_list("pk", flat=True)
             ]
         else:
-            ranked = self._rank(parsed, scope)
+            ranked, counted = self._rank_and_count(parsed, scope, facets)
+        if facets and counted is None:
+            counted = self.facet_counts([r.pk for r in ranked])
         offset = (page - 1) * page_size
         shown = ranked[offset : offset + page_size]
         return SearchResults(
@@ -372,12 +375,18 @@ class SearchBackend:
             page=page,
             page_size=page_size,
             hits=self._hits(parsed, shown),
-            facets=self.facet_counts([r.pk for r in ranked]) if facets else {},
+            facets=counted or {},
         )
 
     def _rank(self, query: Query, scope: QuerySet) -> list["Ranked"]:
         """Every matching testimony in ``scope``, best first, with its score."""
         raise NotImplementedError
+
+    def _rank_and_count(
+        self, query: Query, scope: QuerySet, facets: bool
+    ) -> tuple[list["Ranked"], dict[str, list[FacetValue]] | None]:
+        """Rank, and count the facets where the engine does both at once."""
+        return self._rank(query, scope), None
 
     def _best_segments(
         self, query: Query, shown: list["Ranked"]
@@ -396,7 +405,7 @@ class SearchBackend:
         """How many of these testimonies have each facet value."""
         if not testimony_ids:
             return facet_values([])
-        statement, params = _facet_statement(self.ids_sql)
+        statement, params = facet_statement(self.ids_sql)
         value = self.ids_param(testimony_ids)
         with connection.cursor() as cursor:
             cursor.execute(statement, [value if p is _IDS else p for p in params])
@@ -405,8 +414,11 @@ class SearchBackend:
     def _hits(self, query: Query, shown: list["Ranked"]) -> list[TestimonyHit]:
         if not shown:
             return []
-        found = Testimony.objects.select_related("narrator").in_bulk(
-            [r.pk for r in shown]
+        found = (
+            Testimony.objects.select_related("narrator")
+            # Identities are never needed here: not even decrypted.
+            .defer(*(f"narrator__{name}" for name in Narrator.PRIVATE_FIELDS))
+            .in_bulk([r.pk for r in shown])
         )
         segments = self._best_segments(query, shown) if not query.is_empty else {}
         return [
@@ -489,13 +501,14 @@ _IDS = object()
 
 
 @functools.cache
-def _facet_statement(ids_sql: str) -> tuple[str, tuple]:
+def facet_statement(ids_sql: str) -> tuple[str, tuple]:
     """The statement that counts every facet of the testimonies ``ids_sql`` lists.
 
     One statement, so a few dozen rows come back however many testimonies
     match; built by the ORM once, since building it costs more than running it.
     """
-    matched = Testimony.objects.filter(pk__in=RawSQL(ids_sql, [_IDS])).order_by()
+    ids = RawSQL(ids_sql, [_IDS] if "%s" in ids_sql else [])
+    matched = Testimony.objects.filter(pk__in=ids).order_by()
     text = CharField()
 
     def counted(facet: str, value, name_fr=None, name_en=None, rows=matched):

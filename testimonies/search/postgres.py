@@ -12,11 +12,14 @@ from .base import (
     MARK_CLOSE,
     MARK_OPEN,
     SEGMENTS_PER_HIT,
+    FacetValue,
     MetadataDocument,
     Ranked,
     SearchBackend,
     SegmentHit,
     Snippet,
+    facet_statement,
+    facet_values,
 )
 from .query import Query
 
@@ -31,6 +34,10 @@ HEADLINE_OPTIONS = (
     f'StartSel="{MARK_OPEN}", StopSel="{MARK_CLOSE}", MaxFragments=2, '
     'MaxWords=24, MinWords=10, ShortWord=2, FragmentDelimiter=" … "'
 )
+
+
+def _ids_of(segments) -> tuple[int, ...]:
+    return tuple(s for s in segments if s is not None)
 
 
 def config_for(language: str) -> str:
@@ -121,10 +128,14 @@ class PostgresSearchBackend(SearchBackend):
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE search_segment, search_testimony")
 
-    def _after_rebuild(self) -> None:
-        # The planner's statistics, so that the first searches plan well.
+    def refresh_statistics(self) -> None:
+        # Without them the planner guesses a handful of matches for any word
+        # (autovacuum may be off, or not yet come round).
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE search_segment, search_testimony")
+            cursor.execute(
+                "ANALYZE search_segment, search_testimony, testimonies_testimony,"
+                " testimonies_segment, testimonies_consentrecord"
+            )
 
     def _insert_segments(self, where: str, ids: list[int]) -> None:
         with connection.cursor() as cursor:
@@ -251,9 +262,14 @@ class PostgresSearchBackend(SearchBackend):
     # --- searching ----------------------------------------------------------
 
     def rank_sql(
-        self, query: Query, scope: QuerySet, limit: int | None = None
+        self,
+        query: Query,
+        scope: QuerySet,
+        limit: int | None = None,
+        facets: bool = False,
     ) -> tuple[str, list]:
-        """The SQL that finds and orders the matching testimonies of ``scope``."""
+        """The SQL that finds and orders the matching testimonies of ``scope``
+        (with ``facets``, followed by the facet rows of them all)."""
         text = query.to_websearch()
         sql = _Sql()
         scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
@@ -300,27 +316,58 @@ class PostgresSearchBackend(SearchBackend):
                 SELECT testimony_id FROM per UNION SELECT testimony_id FROM meta
             )
             SELECT t.id, coalesce(meta.rank, 0) + coalesce(best.rank, 0) AS score,
-                   coalesce(best.top, ARRAY[per.first]) AS segments
+                   coalesce(best.top, ARRAY[per.first]) AS segments,
+                   row_number() OVER (
+                       ORDER BY coalesce(meta.rank, 0) + coalesce(best.rank, 0) DESC,
+                                coalesce(per.hits, 0) DESC,
+                                t.published_at DESC NULLS LAST, t.id DESC
+                   ) AS place
             FROM found
             JOIN testimonies_testimony t ON t.id = found.testimony_id
             LEFT JOIN per ON per.testimony_id = t.id
             LEFT JOIN best ON best.testimony_id = t.id
             LEFT JOIN meta ON meta.testimony_id = t.id
-            ORDER BY score DESC, coalesce(per.hits, 0) DESC,
-                     t.published_at DESC NULLS LAST, t.id DESC
         """
+        if facets:
+            # The facets of the whole match set come back in the same statement,
+            # as rows of their own: one round trip for the whole search.
+            facet_sql, facet_params = facet_statement("SELECT testimony_id FROM found")
+            statement = statement.replace(
+                "            SELECT t.id,",
+                "            , ranked_all AS (SELECT t.id,",
+                1,
+            )
+            statement += f"""),
+            facet AS ({sql.embed(facet_sql, facet_params)})
+            SELECT place, id, score, segments, NULL, NULL, NULL, NULL, NULL
+            FROM ranked_all
+            UNION ALL
+            SELECT NULL, NULL, NULL, NULL, f.* FROM facet f
+            """
+        else:
+            statement += " ORDER BY place"
         if limit is not None:
             statement += f" LIMIT {int(limit)}"
         return statement, sql.params
 
     def _rank(self, query: Query, scope: QuerySet) -> list[Ranked]:
-        statement, params = self.rank_sql(query, scope)
+        return self._rank_and_count(query, scope, facets=False)[0]
+
+    def _rank_and_count(
+        self, query: Query, scope: QuerySet, facets: bool
+    ) -> tuple[list[Ranked], dict[str, list[FacetValue]]]:
+        statement, params = self.rank_sql(query, scope, facets=facets)
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
-            return [
-                Ranked(pk, float(score), tuple(s for s in segments if s is not None))
-                for pk, score, segments in cursor.fetchall()
-            ]
+            rows = cursor.fetchall()
+        if not facets:
+            return [Ranked(row[1], float(row[2]), _ids_of(row[3])) for row in rows], {}
+        hits = sorted(row[:4] for row in rows if row[0] is not None)
+        counted = [row[4:] for row in rows if row[0] is None]
+        return (
+            [Ranked(pk, float(score), _ids_of(top)) for _, pk, score, top in hits],
+            facet_values(counted),
+        )
 
     ids_sql = "SELECT unnest(%s::bigint[])"
 

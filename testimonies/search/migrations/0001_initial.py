@@ -8,9 +8,13 @@ POSTGRESQL = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     # French and English stem and ignore accents; every other language is
     # only lower-cased and unaccented.
+    # French stop words are dropped before their accents are: "à", "été" or
+    # "déjà" unaccented would no longer be found in the stop list.
+    "CREATE TEXT SEARCH DICTIONARY archive_french_stop"
+    " (TEMPLATE = pg_catalog.simple, STOPWORDS = french, ACCEPT = false)",
     "CREATE TEXT SEARCH CONFIGURATION archive_fr (COPY = french)",
     "ALTER TEXT SEARCH CONFIGURATION archive_fr ALTER MAPPING FOR hword, hword_part,"
-    " word WITH unaccent, french_stem",
+    " word WITH archive_french_stop, unaccent, french_stem",
     "CREATE TEXT SEARCH CONFIGURATION archive_en (COPY = english)",
     "ALTER TEXT SEARCH CONFIGURATION archive_en ALTER MAPPING FOR hword, hword_part,"
     " word WITH unaccent, english_stem",
@@ -48,6 +52,7 @@ POSTGRESQL_DROP = [
     "DROP TEXT SEARCH CONFIGURATION archive_simple",
     "DROP TEXT SEARCH CONFIGURATION archive_en",
     "DROP TEXT SEARCH CONFIGURATION archive_fr",
+    "DROP TEXT SEARCH DICTIONARY archive_french_stop",
 ]
 
 SQLITE = [

@@ -1,0 +1,101 @@
+"""The search benchmark runs end to end on a tiny archive; no timing is asserted."""
+
+import json
+import random
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from testimonies.search import benchmark
+from testimonies.search.benchmark import CLASS_WEIGHTS, CLASSES
+
+FOUND_CLASSES = ("very_common", "common", "rare", "and2", "and3", "phrase")
+
+
+@pytest.fixture
+def tiny_archive():
+    call_command("seed_corpus", testimonies=6, minutes=2, stdout=StringIO())
+
+
+def test_percentile_is_the_nearest_rank():
+    values = [float(v) for v in range(100, 0, -1)]
+    assert benchmark.percentile(values, 50) == 50
+    assert benchmark.percentile(values, 95) == 95
+    assert benchmark.percentile([3.0, 1.0, 2.0], 50) == 2
+    assert benchmark.percentile([7.0], 99) == 7
+    assert benchmark.percentile([], 50) is None
+
+
+@pytest.mark.parametrize("total", [9, 20, 37, 100, 250])
+def test_class_sizes_add_up_with_every_class_present(total):
+    sizes = benchmark.class_sizes(total)
+    assert sum(sizes.values()) == total
+    assert set(sizes) == set(CLASSES)
+    assert min(sizes.values()) >= 1
+
+
+def test_the_mix_of_100_is_the_issue_s_mix():
+    assert benchmark.class_sizes(100) == CLASS_WEIGHTS
+
+
+def test_fewer_queries_than_classes_is_refused_before_any_work():
+    with pytest.raises(CommandError, match="one per class"):
+        call_command("benchmark_search", queries=len(CLASSES) - 1)
+
+
+@pytest.mark.django_db
+def test_the_mix_is_the_same_every_time_and_its_words_find_testimonies(
+    tiny_archive,
+):
+    def draw():
+        corpus = benchmark.read_corpus()
+        builder = benchmark.MixBuilder(corpus, random.Random(benchmark.SEED))
+        return builder.build(30)
+
+    queries = draw()
+    assert queries == draw()
+    assert {q.kind for q in queries} == set(CLASSES)
+    # Words and phrases are drawn from public text through the engine's own
+    # analyser, so each finds at least the testimony it was read in.
+    for query in queries:
+        if query.kind in FOUND_CLASSES:
+            assert benchmark.run_search(query) >= 1, query
+
+
+# Client threads open their own connections: they see only committed data.
+@pytest.mark.django_db(transaction=True)
+def test_benchmark_reports_every_class_for_every_measure(tiny_archive, tmp_path):
+    out = StringIO()
+    path = tmp_path / "bench.json"
+    call_command(
+        "benchmark_search",
+        json=str(path),
+        runs=1,
+        naive_sample=2,
+        clients="1,2",
+        queries=20,
+        stdout=out,
+        verbosity=0,
+    )
+    report = json.loads(path.read_text(encoding="utf-8"))
+
+    assert report["classes"] == benchmark.class_sizes(20)
+    assert len(report["queries"]) == 20
+    for measure in ("warm_1", "warm_2", "cold"):
+        stats = report["search"][measure]
+        assert set(stats) == {*CLASSES, "all"}
+        for kind in CLASSES:
+            assert stats[kind]["n"] == report["classes"][kind]
+            assert 0 <= stats[kind]["p50"] <= stats[kind]["p95"] <= stats[kind]["p99"]
+    for kind in (*CLASSES, "all"):
+        assert report["floor"][kind]["p50"] >= 0
+    naive = [q["naive_ms"] for q in report["queries"] if q["naive_ms"] is not None]
+    assert len(naive) == 2
+    assert all(t >= 0 for t in naive)
+    assert report["ratios"]["search_over_floor_p50"] > 0
+    assert all(qps > 0 for qps in report["throughput_qps"].values())
+
+    table = out.getvalue()
+    for kind in (*CLASSES, "all", "naive", "floor"):
+        assert kind in table
