@@ -68,7 +68,7 @@ def test_a_redacted_word_is_never_found_nor_shown(client, archive, curator):
             client.force_login(user)
         assert "Bartholom" not in _page(client, q="plateforme")
         page = _page(client, q="Bartholoméo")
-        assert "No testimony matches this search." in page
+        assert "Aucun témoignage ne correspond à cette recherche." in page
         assert "Bartholom" not in page.replace('value="Bartholoméo"', "")
 
 
