@@ -29,7 +29,7 @@ CONFIGS = (*CONFIG_BY_LANGUAGE.values(), OTHER_CONFIG)
 # Segment ranks are computed over at most this many matches: past it, a word
 # is so common that rank says little, and reading every vector would be slow.
 # Testimonies then fall back to their metadata rank and number of matches.
-RANK_CANDIDATES = 2000
+RANK_CANDIDATES = 1000
 HEADLINE_OPTIONS = (
     f'StartSel="{MARK_OPEN}", StopSel="{MARK_CLOSE}", MaxFragments=2, '
     'MaxWords=24, MinWords=10, ShortWord=2, FragmentDelimiter=" … "'
