@@ -28,7 +28,9 @@ OTHER_CONFIG = "archive_simple"
 CONFIGS = (*CONFIG_BY_LANGUAGE.values(), OTHER_CONFIG)
 # Segment ranks are computed over at most this many matches: past it, a word
 # is so common that rank says little, and reading every vector would be slow.
-# Testimonies then fall back to their metadata rank and number of matches.
+# The matches ranked are a fixed sample, spread over the archive by a hash of
+# their ids: the same whatever plan the database picks.
+# Testimonies outside it fall back to their metadata rank and number of matches.
 RANK_CANDIDATES = 1000
 HEADLINE_OPTIONS = (
     f'StartSel="{MARK_OPEN}", StopSel="{MARK_CLOSE}", MaxFragments=2, '
@@ -294,7 +296,9 @@ class PostgresSearchBackend(SearchBackend):
                        ts_rank_cd(e.vector, {sql.tsquery("e", text)}) AS rank
                 FROM search_segment e
                 WHERE e.segment_id IN (
-                    SELECT segment_id FROM m LIMIT {RANK_CANDIDATES}
+                    SELECT segment_id FROM m
+                    ORDER BY hashint8(segment_id), segment_id
+                    LIMIT {RANK_CANDIDATES}
                 )
             ),
             best AS (
