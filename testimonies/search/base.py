@@ -6,6 +6,7 @@ caller passes, already limited by ``visible_to``.
 """
 
 import functools
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -53,8 +54,22 @@ class Snippet:
     raw: str
 
     def html(self) -> SafeString:
-        escaped = escape(self.raw.replace(MARK_OPEN, "\0").replace(MARK_CLOSE, "\1"))
-        return mark_safe(escaped.replace("\0", "<mark>").replace("\1", "</mark>"))
+        """Escaped text, the matched words in <mark>; the tags always balance."""
+        parts, marked = [], False
+        for piece in re.split(f"([{MARK_OPEN}{MARK_CLOSE}])", self.raw):
+            if piece == MARK_OPEN:
+                if not marked:
+                    parts.append("<mark>")
+                marked = True
+            elif piece == MARK_CLOSE:
+                if marked:
+                    parts.append("</mark>")
+                marked = False
+            else:
+                parts.append(escape(piece))
+        if marked:
+            parts.append("</mark>")
+        return mark_safe("".join(parts))
 
     def text(self, open_mark: str = "[", close_mark: str = "]") -> str:
         return self.raw.replace(MARK_OPEN, open_mark).replace(MARK_CLOSE, close_mark)

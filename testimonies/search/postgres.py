@@ -21,7 +21,7 @@ from .base import (
     facet_statement,
     facet_values,
 )
-from .query import Query
+from .query import Item, Query
 
 CONFIG_BY_LANGUAGE = {"fr": "archive_fr", "en": "archive_en"}
 OTHER_CONFIG = "archive_simple"
@@ -68,23 +68,47 @@ class _Sql:
         self.params.extend(params)
         return sql
 
-    def match(self, alias: str, text: str) -> str:
+    def queries(self, query: Query) -> str:
+        """A CTE ``q`` holding the query as each configuration reads it."""
+        columns = ", ".join(f"{self._tsquery(c, query)} AS {c}" for c in CONFIGS)
+        return f"q AS MATERIALIZED (SELECT {columns})"
+
+    def _tsquery(self, config: str, query: Query) -> str:
+        # One websearch_to_tsquery per item, combined here: websearch syntax
+        # cannot group, and would read "a or b c" as a or (b and c).
+        def item(i: Item) -> str:
+            return f"websearch_to_tsquery('{config}', {self.p(i.quoted())})"
+
+        positive = " && ".join(
+            "(" + " || ".join(item(i) for i in clause) + ")" for clause in query.clauses
+        )
+        if not query.exclusions:
+            return f"({positive})"
+        negative = " || ".join(item(i) for i in query.exclusions)
+        # Exclusions alone find nothing, also when every word searched for is a
+        # stop word: the bare negation would match nearly every entry.
+        # Placeholders stay in the order the parameters were collected.
+        return (
+            "(SELECT CASE WHEN numnode(p) = 0 THEN p ELSE p && !!n END"
+            f" FROM (SELECT {positive} AS p, {negative} AS n) AS x)"
+        )
+
+    def match(self, alias: str) -> str:
         """The entry meets the query as read by the entry's own configuration."""
         return (
             "("
             + " OR ".join(
                 f"({alias}.config = '{c}'::regconfig AND {alias}.vector @@ "
-                f"websearch_to_tsquery('{c}', {self.p(text)}))"
+                f"(SELECT {c} FROM q))"
                 for c in CONFIGS
             )
             + ")"
         )
 
-    def tsquery(self, alias: str, text: str) -> str:
+    def tsquery(self, alias: str) -> str:
         """The query as read by the entry's configuration, for rank and headline."""
         whens = " ".join(
-            f"WHEN '{c}'::regconfig THEN websearch_to_tsquery('{c}', {self.p(text)})"
-            for c in CONFIGS
+            f"WHEN '{c}'::regconfig THEN (SELECT {c} FROM q)" for c in CONFIGS
         )
         return f"CASE {alias}.config {whens} END"
 
@@ -272,17 +296,17 @@ class PostgresSearchBackend(SearchBackend):
     ) -> tuple[str, list]:
         """The SQL that finds and orders the matching testimonies of ``scope``
         (with ``facets``, followed by the facet rows of them all)."""
-        text = query.to_websearch()
         sql = _Sql()
         scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
         # Each match is a fence of its own (MATERIALIZED), so that the index is
         # searched once and the scope joined after: planned the other way round,
         # it would search the index once per visible testimony.
         statement = f"""
-            WITH scope AS ({sql.embed(scope_sql, scope_params)}),
+            WITH {sql.queries(query)},
+            scope AS ({sql.embed(scope_sql, scope_params)}),
             hit AS MATERIALIZED (
                 SELECT e.segment_id, e.testimony_id FROM search_segment e
-                WHERE {sql.match("e", text)}
+                WHERE {sql.match("e")}
             ),
             m AS MATERIALIZED (
                 SELECT * FROM hit WHERE testimony_id IN (SELECT * FROM scope)
@@ -293,7 +317,7 @@ class PostgresSearchBackend(SearchBackend):
             ),
             ranked AS (
                 SELECT e.testimony_id, e.segment_id,
-                       ts_rank_cd(e.vector, {sql.tsquery("e", text)}) AS rank
+                       ts_rank_cd(e.vector, {sql.tsquery("e")}) AS rank
                 FROM search_segment e
                 WHERE e.segment_id IN (
                     SELECT segment_id FROM m
@@ -308,10 +332,10 @@ class PostgresSearchBackend(SearchBackend):
                 FROM ranked GROUP BY testimony_id
             ),
             meta_hit AS MATERIALIZED (
-                SELECT d.testimony_id, ts_rank(d.vector, {sql.tsquery("d", text)})
+                SELECT d.testimony_id, ts_rank(d.vector, {sql.tsquery("d")})
                        AS rank
                 FROM search_testimony d
-                WHERE {sql.match("d", text)}
+                WHERE {sql.match("d")}
             ),
             meta AS (
                 SELECT * FROM meta_hit WHERE testimony_id IN (SELECT * FROM scope)
@@ -400,11 +424,11 @@ class PostgresSearchBackend(SearchBackend):
 
     def headlines_sql(self, query: Query, segment_ids: list[int]) -> tuple[str, list]:
         """The SQL that highlights the query's words in these segments."""
-        text = query.to_websearch()
         sql = _Sql()
         statement = f"""
+            WITH {sql.queries(query)}
             SELECT s.testimony_id, s.id, s.position, s.start, s.speaker,
-                   ts_headline(e.config, s.public_text, {sql.tsquery("e", text)},
+                   ts_headline(e.config, s.public_text, {sql.tsquery("e")},
                                {sql.p(HEADLINE_OPTIONS)})
             FROM testimonies_segment s
             JOIN search_segment e ON e.segment_id = s.id

@@ -1,12 +1,14 @@
 """The search box's syntax, read once for every backend.
 
-The syntax is PostgreSQL's ``websearch_to_tsquery``: words are ANDed, a quoted
-text is a phrase, ``or`` between two items makes them alternatives, and a
-leading ``-`` excludes an item. Any string is a query: what cannot be read is
+The syntax is that of PostgreSQL's ``websearch_to_tsquery``: words are ANDed, a
+quoted text is a phrase, ``or`` between two items makes them alternatives (and
+binds tighter than AND: ``a or b c`` is (a or b) and c), and a leading ``-``
+excludes an item. Any string is a query: what cannot be read is
 dropped, never an error. Each backend compiles the parsed query to its own
 engine's syntax, so that both see the same question.
 """
 
+import unicodedata
 from dataclasses import dataclass, field
 
 # Longer input is cut: no one types more, and it bounds the work of a query.
@@ -20,6 +22,11 @@ class Item:
 
     text: str
     phrase: bool = False
+
+    def quoted(self) -> str:
+        """The item in double quotes: a phrase of its tokens, in either engine."""
+        # Items never hold a double quote (the parser splits on them).
+        return '"' + self.text + '"'
 
 
 @dataclass(frozen=True)
@@ -43,30 +50,17 @@ class Query:
         """Every positive item's text, for highlighting and for plain scans."""
         return [item.text for clause in self.clauses for item in clause]
 
-    def to_websearch(self) -> str:
-        """The query in ``websearch_to_tsquery`` syntax, every item quoted."""
-        parts = [
-            " or ".join(_quoted(item) for item in clause) for clause in self.clauses
-        ]
-        parts += ["-" + _quoted(item) for item in self.exclusions]
-        return " ".join(parts)
-
     def to_fts5(self) -> str:
         """The query as an SQLite FTS5 expression, every item a quoted string."""
         clauses = [
-            "(" + " OR ".join(_quoted(item) for item in clause) + ")"
+            "(" + " OR ".join(item.quoted() for item in clause) + ")"
             for clause in self.clauses
         ]
         expression = " AND ".join(clauses)
         if self.exclusions:
-            excluded = " OR ".join(_quoted(item) for item in self.exclusions)
+            excluded = " OR ".join(item.quoted() for item in self.exclusions)
             expression = f"({expression}) NOT ({excluded})"
         return expression
-
-
-def _quoted(item: Item) -> str:
-    # Items never hold a double quote (the parser splits on them).
-    return '"' + item.text + '"'
 
 
 def _readable(text: str) -> bool:
@@ -77,11 +71,17 @@ def _readable(text: str) -> bool:
 
 def _clean(raw: str) -> str:
     # Control characters (NUL among them, which PostgreSQL refuses in text)
-    # become spaces; so do other invisible format characters.
-    return "".join(
-        " " if (ch < " " or "\x7f" <= ch <= "\x9f") else ch
-        for ch in raw[:MAX_QUERY_CHARS]
-    )
+    # become spaces. Invisible format characters (a soft hyphen, a zero-width
+    # space pasted inside a word) go, as the publication gate's folding does,
+    # and so do lone surrogates, which no database can store.
+    kept = []
+    for ch in raw[:MAX_QUERY_CHARS]:
+        category = unicodedata.category(ch)
+        if category == "Cc":
+            kept.append(" ")
+        elif category not in ("Cf", "Cs"):
+            kept.append(ch)
+    return "".join(kept)
 
 
 def _tokens(text: str):
@@ -128,8 +128,7 @@ def parse(raw: str | None) -> Query:
             continue
         negated, item = token
         if not _readable(item.text) or count >= MAX_ITEMS:
-            joining = False
-            continue
+            continue  # dropped as if never typed: an "or" before it still joins
         count += 1
         if negated:
             exclusions.append(item)
