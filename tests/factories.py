@@ -140,3 +140,18 @@ class NarratorRequestFactory(factory.django.DjangoModelFactory):
     narrator = factory.SubFactory(NarratorFactory)
     reference_code_hash = "sha256:" + "0" * 64
     kind = NarratorRequest.Kind.WITHDRAW
+
+
+def indexed_testimony(slug, text, *, consent="public", start=60, **fields):
+    """A published testimony (unless told) holding one segment, written through
+    the services so that the search index holds it too."""
+    from testimonies import services
+
+    fields.setdefault("published", True)
+    testimony = TestimonyFactory(
+        slug=slug, title=f"Title {slug}", consent=consent, **fields
+    )
+    services.segment_create(
+        testimony=testimony, start=start, end=start + 45, speaker="narrator", text=text
+    )
+    return testimony

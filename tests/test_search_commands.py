@@ -9,26 +9,16 @@ from django.core.management import CommandError, call_command
 
 from testimonies import search, services
 
-from .factories import NarratorFactory, TestimonyFactory
-
-
-def _testimony(slug, consent, text, **fields):
-    testimony = TestimonyFactory(
-        slug=slug, title=f"Title {slug}", published=True, consent=consent, **fields
-    )
-    services.segment_create(
-        testimony=testimony, start=61, end=120, speaker="narrator", text=text
-    )
-    return testimony
+from .factories import NarratorFactory, indexed_testimony
 
 
 @pytest.fixture
 def archive(db):
     narrator = NarratorFactory(legal_name="Zelie Marchetti")
-    public = _testimony(
+    public = indexed_testimony(
         "pluie",
-        "public",
         "La plateforme notait chaque course sous la pluie.",
+        start=61,
         narrator=narrator,
     )
     secret = services.segment_create(
@@ -39,7 +29,9 @@ def archive(db):
         text="Le chef Bartholoméo surveillait la plateforme.",
     )
     services.segment_redact(segment=secret, start=8, end=19, reason="third_party")
-    _testimony("recherche", "research", "Une plateforme pour chercheurs seulement.")
+    indexed_testimony(
+        "recherche", "Une plateforme pour chercheurs seulement.", consent="research"
+    )
     return public
 
 

@@ -5,26 +5,21 @@ from django.urls import reverse
 
 from testimonies import services
 
-from .factories import JobTypeFactory, NarratorFactory, TestimonyFactory
-
-
-def _testimony(slug, consent="public", text="", published=True, **fields):
-    testimony = TestimonyFactory(
-        slug=slug, title=f"Title {slug}", published=published, consent=consent, **fields
-    )
-    services.segment_create(
-        testimony=testimony, start=75, end=120, speaker="narrator", text=text
-    )
-    return testimony
+from .factories import (
+    JobTypeFactory,
+    NarratorFactory,
+    indexed_testimony,
+)
 
 
 @pytest.fixture
 def archive(db):
     narrator = NarratorFactory()
     narrator.job_types.set([JobTypeFactory(slug="courier")])
-    public = _testimony(
+    public = indexed_testimony(
         "pluie",
-        text="La plateforme note chaque course <script>alert(1)</script>.",
+        "La plateforme note chaque course <script>alert(1)</script>.",
+        start=75,
         narrator=narrator,
     )
     secret = services.segment_create(
@@ -35,8 +30,8 @@ def archive(db):
         text="Le chef Bartholoméo regardait la plateforme.",
     )
     services.segment_redact(segment=secret, start=8, end=19, reason="third_party")
-    _testimony("recherche", consent="research", text="Une plateforme de recherche.")
-    _testimony("brouillon", published=False, text="Une plateforme en brouillon.")
+    indexed_testimony("recherche", "Une plateforme de recherche.", consent="research")
+    indexed_testimony("brouillon", "Une plateforme en brouillon.", published=False)
     return public
 
 
@@ -80,7 +75,7 @@ def test_text_in_snippets_is_escaped(client, archive):
 
 
 def test_a_facet_link_narrows_the_search(client, archive):
-    _testimony("soleil", text="La plateforme sous le soleil.")
+    indexed_testimony("soleil", "La plateforme sous le soleil.")
     everything = _page(client, q="plateforme")
     assert "Title soleil" in everything
     assert "job_type=courier" in everything

@@ -241,9 +241,14 @@ class SearchBackend:
     def sync_testimonies(self, testimony_ids: Iterable[int]) -> None:
         """Add or remove these testimonies where what the index keeps of them
         has changed (consent, status, requests); their text is unchanged."""
+        self._sync(testimony_ids)
+
+    def _sync(self, testimony_ids: Iterable[int]) -> list[int]:
+        """Add and remove as ``sync_testimonies``; returns the ids that were
+        held and still are."""
         ids = sorted(set(testimony_ids))
         if not ids:
-            return
+            return []
         kept = set(
             Testimony.objects.searchable()
             .filter(pk__in=ids)
@@ -254,6 +259,7 @@ class SearchBackend:
             self.remove_testimonies(gone)
         if new := sorted(kept - present):
             self.index_testimonies(new)
+        return sorted(kept & present)
 
     def _present(self, testimony_ids: list[int]) -> set[int]:
         """Which of these testimonies the index holds (each has a metadata entry)."""
@@ -281,20 +287,7 @@ class SearchBackend:
     def index_metadata(self, testimony_ids: Iterable[int]) -> None:
         """Rewrite the testimony-level entries (title, names, themes, place) of
         testimonies whose segments are unchanged."""
-        ids = sorted(set(testimony_ids))
-        if not ids:
-            return
-        kept = set(
-            Testimony.objects.searchable()
-            .filter(pk__in=ids)
-            .values_list("pk", flat=True)
-        )
-        present = self._present(ids)
-        if gone := sorted(present - kept):
-            self.remove_testimonies(gone)
-        if new := sorted(kept - present):
-            self.index_testimonies(new)
-        if changed := sorted(kept & present):
+        if changed := self._sync(testimony_ids):
             self._remove_metadata(changed)
             self._write_metadata(metadata_documents(changed))
 
