@@ -3,9 +3,16 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from testimonies import search, services
 from testimonies.models import IdentityAccess, Testimony
 
-from .factories import NarratorFactory, SegmentFactory, TestimonyFactory
+from .factories import (
+    JobTypeFactory,
+    NarratorFactory,
+    SegmentFactory,
+    TestimonyFactory,
+    indexed_testimony,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +172,47 @@ def test_admin_changelist_shows_the_consent_in_force_in_a_fixed_number_of_querie
         page = client.get(url).content.decode()
     assert "retiré" in page
     assert "aucun" in page
+
+
+def test_admin_edits_of_searched_metadata_reach_the_index_at_once(client, curator):
+    testimony = indexed_testimony("quai", "Le quai de chargement.", published=False)
+    client.force_login(staff(curator))
+    staff_view = Testimony.objects.all()
+    assert search.search("chrysanthème", staff_view).total == 0
+    response = post_testimony_change(client, testimony, title="Un chrysanthème")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert [h.testimony for h in search.search("chrysanthème", staff_view).hits] == [
+        testimony
+    ]
+    backend = search.get_backend()
+    assert backend.entries() == backend.expected_entries()
+
+
+def test_admin_renaming_a_job_type_reaches_the_index(client, curator):
+    job = JobTypeFactory(name_fr="Livreur")
+    testimony = indexed_testimony("pluie", "Sous la pluie.")
+    testimony.narrator.job_types.set([job])
+    services.search_reindex(testimony_ids=[testimony.pk])
+    client.force_login(staff(curator))
+    url = reverse("admin:testimonies_jobtype_change", args=[job.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data["name_fr"] = "Coursier nocturne"
+    assert client.post(url, data).status_code == 302
+    staff_view = Testimony.objects.all()
+    assert search.search("nocturne", staff_view).total == 1
+    assert search.search("livreur", staff_view).total == 0
+
+
+def test_admin_deleting_a_testimony_takes_it_out_of_the_index(
+    client, django_user_model
+):
+    # Only a superuser may delete a testimony; the groups have no such permission.
+    testimony = indexed_testimony("quai", "Le quai de chargement.")
+    client.force_login(django_user_model.objects.create_superuser("root", "", "pw"))
+    url = reverse("admin:testimonies_testimony_delete", args=[testimony.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Testimony.objects.filter(pk=testimony.pk).exists()
+    backend = search.get_backend()
+    assert backend.entries() == backend.expected_entries()
+    assert backend.entries()["segments"] == {}
