@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Concat, ExtractYear
+from django.db.models.lookups import In
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_info
@@ -156,15 +157,11 @@ class Filters:
                 )
             testimonies = testimonies.filter(years)
         if self.media is not None:
-            testimonies = (
-                testimonies.filter(
-                    pk__in=Testimony.objects.filter(media_available_q()).values("pk")
-                )
-                if self.media
-                else testimonies.exclude(
-                    pk__in=Testimony.objects.filter(media_available_q()).values("pk")
-                )
-            )
+            # Through the ids: negating the condition itself would also drop the
+            # testimonies whose consent in force is unknown (NULL).
+            available = Testimony.objects.filter(media_available_q()).values("pk")
+            narrow = testimonies.filter if self.media else testimonies.exclude
+            testimonies = narrow(pk__in=available)
         return testimonies
 
 
@@ -175,15 +172,7 @@ def media_available_q() -> Q:
         .order_by(CONSENT_NEWEST_FIRST)
         .values("media")[:1]
     )
-    return (
-        ~Q(media="")
-        & Q(media__isnull=False)
-        & Q(
-            pk__in=Testimony.objects.alias(release=release)
-            .filter(release__in=("audio_video", "audio"))
-            .values("pk")
-        )
-    )
+    return ~Q(media="") & Q(In(release, ("audio_video", "audio")))
 
 
 @dataclass
