@@ -39,7 +39,8 @@ HEADLINE_OPTIONS = (
 
 
 def _ids_of(segments) -> tuple[int, ...]:
-    return tuple(s for s in segments if s is not None)
+    """The best ranked segments, then the first matches, as many as a hit shows."""
+    return tuple(dict.fromkeys(s for s in segments if s is not None))[:SEGMENTS_PER_HIT]
 
 
 def config_for(language: str) -> str:
@@ -312,7 +313,9 @@ class PostgresSearchBackend(SearchBackend):
                 SELECT * FROM hit WHERE testimony_id IN (SELECT * FROM scope)
             ),
             per AS (
-                SELECT testimony_id, count(*) AS hits, min(segment_id) AS first
+                SELECT testimony_id, count(*) AS hits,
+                       (array_agg(segment_id ORDER BY segment_id))[1:{SEGMENTS_PER_HIT}]
+                           AS first
                 FROM m GROUP BY testimony_id
             ),
             ranked AS (
@@ -344,7 +347,8 @@ class PostgresSearchBackend(SearchBackend):
                 SELECT testimony_id FROM per UNION SELECT testimony_id FROM meta
             )
             SELECT t.id, coalesce(meta.rank, 0) + coalesce(best.rank, 0) AS score,
-                   coalesce(best.top, ARRAY[per.first]) AS segments,
+                   coalesce(best.top, '{{}}') || coalesce(per.first, '{{}}')
+                       AS segments,
                    row_number() OVER (
                        ORDER BY coalesce(meta.rank, 0) + coalesce(best.rank, 0) DESC,
                                 coalesce(per.hits, 0) DESC,
