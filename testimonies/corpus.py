@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from . import search
+from .importers.bundle import insert_segment_rows
 from .models import ConsentRecord, JobType, Narrator, Segment, Testimony, Theme
 from .redaction import fold
 
@@ -1112,18 +1113,6 @@ def _ensure_taxonomy(report: SeedReport) -> tuple[dict[str, int], dict[str, int]
     return job_types, themes
 
 
-def _insert_segments(rows: list[tuple]) -> None:
-    # As the importer does: plain rows through executemany, which psycopg
-    # pipelines, cost far less than model instances at this volume.
-    quote = connection.ops.quote_name
-    names = ("testimony", "position", "start", "end", "speaker", "text", "public_text")
-    columns = ", ".join(quote(Segment._meta.get_field(n).column) for n in names)
-    marks = ", ".join(["%s"] * len(names))
-    table = quote(Segment._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
-
-
 def corpus_seed(
     *,
     testimonies: int,
@@ -1245,7 +1234,7 @@ def corpus_seed(
             done += 1
             if len(rows) >= SEGMENT_BATCH:
                 generation += time.perf_counter() - drawn
-                _insert_segments(rows)
+                insert_segment_rows(rows)
                 drawn = time.perf_counter()
                 rows = []
                 if progress:
@@ -1253,7 +1242,7 @@ def corpus_seed(
                     done = 0
         generation += time.perf_counter() - drawn
         if rows:
-            _insert_segments(rows)
+            insert_segment_rows(rows)
         if progress and done:
             progress(done)
         if indexing:

@@ -74,7 +74,7 @@ class _SegmentRow(NamedTuple):
     public_text: str
 
 
-_SEGMENT_FIELDS = (
+SEGMENT_FIELDS = (
     "testimony",
     "position",
     "start",
@@ -85,8 +85,9 @@ _SEGMENT_FIELDS = (
 )
 
 
-def _insert_segments(rows: list[tuple]) -> None:
-    """Insert segments as plain rows: the bulk of any bundle, so the hot path.
+def insert_segment_rows(rows: list[tuple]) -> None:
+    """Insert segments as plain rows in ``SEGMENT_FIELDS`` order: the bulk of
+    any bundle (and of a seeded corpus), so the hot path.
 
     Model instances cost more than the database itself here; a portable INSERT
     run with executemany (pipelined by psycopg when parameters are bound on
@@ -94,9 +95,9 @@ def _insert_segments(rows: list[tuple]) -> None:
     """
     quote = connection.ops.quote_name
     columns = ", ".join(
-        quote(Segment._meta.get_field(f).column) for f in _SEGMENT_FIELDS
+        quote(Segment._meta.get_field(f).column) for f in SEGMENT_FIELDS
     )
-    marks = ", ".join(["%s"] * len(_SEGMENT_FIELDS))
+    marks = ", ".join(["%s"] * len(SEGMENT_FIELDS))
     table = quote(Segment._meta.db_table)
     with connection.cursor() as cursor:
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
@@ -378,7 +379,7 @@ class _Importer:
                     "nothing is overwritten",
                 )
             self.import_testimony(path, item, segments, redactions)
-        _insert_segments(segments)
+        insert_segment_rows(segments)
         segment_ids = _segment_ids({row[0] for row in segments})
         rows: list[Redaction] = []
         for testimony_id, position, items_of_segment in redactions:
