@@ -1,7 +1,6 @@
 """The curator workspace. Every change of state goes through services."""
 
 from django.contrib import admin, messages
-from django.db.models import OuterRef, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
@@ -17,9 +16,7 @@ from .models import (
     Testimony,
     Theme,
 )
-from .querysets import CONSENT_NEWEST_FIRST, IDENTITY_PERMISSION
-
-PRIVATE_IDENTITY_FIELDS = Narrator.PRIVATE_FIELDS
+from .querysets import IDENTITY_PERMISSION, in_force
 
 
 class ReindexNamesMixin:
@@ -73,7 +70,7 @@ class NarratorAdmin(admin.ModelAdmin):
     def get_exclude(self, request, obj=None):
         if request.user.has_perm(IDENTITY_PERMISSION):
             return ()
-        return PRIVATE_IDENTITY_FIELDS
+        return Narrator.PRIVATE_FIELDS
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Any rendering of the page shows the identity (a form shown again with
@@ -241,14 +238,7 @@ class TestimonyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # The changelist shows the consent in force: one subquery, not one per row.
-        in_force = ConsentRecord.objects.filter(testimony=OuterRef("pk")).order_by(
-            CONSENT_NEWEST_FIRST
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(scope_in_force=Subquery(in_force.values("scope")[:1]))
-        )
+        return super().get_queryset(request).annotate(scope_in_force=in_force("scope"))
 
     @admin.display(description=_("consent in force"))
     def consent_scope(self, obj):

@@ -283,7 +283,6 @@ class Narrator(models.Model):
         validators=[validate_word_list],
     )
     # Private identity: encrypted at rest, shown only to holders of view_identity.
-    # Encrypted at rest; shown only to holders of view_identity, each view logged.
     PRIVATE_FIELDS = ("legal_name", "contact", "private_notes")
     legal_name = EncryptedTextField(_("legal name"), blank=True)
     contact = EncryptedTextField(_("contact"), blank=True)

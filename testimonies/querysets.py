@@ -48,18 +48,25 @@ def tier_of(user) -> Tier:
     return Tier.PUBLIC
 
 
+def in_force(field: str) -> Subquery:
+    """A field of each testimony's consent in force, in a query (NULL without one)."""
+    from .models import ConsentRecord
+
+    return Subquery(
+        ConsentRecord.objects.filter(testimony=OuterRef("pk"))
+        .order_by(CONSENT_NEWEST_FIRST)
+        .values(field)[:1]
+    )
+
+
 def visible_q(tier: Tier, now: datetime | None = None) -> Q:
     """The condition for a testimony to be visible to a tier below staff, at ``now``."""
-    from .models import ConsentRecord, NarratorRequest
+    from .models import NarratorRequest
 
     if tier is Tier.STAFF:
         return Q()
     now = now or timezone.now()
-    scope_in_force = Subquery(
-        ConsentRecord.objects.filter(testimony=OuterRef("pk"))
-        .order_by(CONSENT_NEWEST_FIRST)
-        .values("scope")[:1]
-    )
+    scope_in_force = in_force("scope")
     hiding_request = NarratorRequest.objects.filter(
         narrator=OuterRef("narrator"),
         status="pending",
@@ -98,13 +105,9 @@ def searchable_q() -> Q:
     only what the index holds at all, so that a withdrawal or a retirement takes
     a testimony's words out of the index in the same transaction.
     """
-    from .models import ConsentRecord, NarratorRequest
+    from .models import NarratorRequest
 
-    scope_in_force = Subquery(
-        ConsentRecord.objects.filter(testimony=OuterRef("pk"))
-        .order_by(CONSENT_NEWEST_FIRST)
-        .values("scope")[:1]
-    )
+    scope_in_force = in_force("scope")
     withdrawal_pending = NarratorRequest.objects.filter(
         narrator=OuterRef("narrator"), status="pending", kind="withdraw"
     )

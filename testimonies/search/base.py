@@ -17,10 +17,8 @@ from django.db.models import (
     CharField,
     Count,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.expressions import RawSQL
@@ -31,8 +29,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
-from ..models import Appearance, ConsentRecord, Narrator, Segment, Testimony
-from ..querysets import CONSENT_NEWEST_FIRST
+from ..models import Appearance, Narrator, Segment, Testimony
+from ..querysets import in_force
 from .query import Query, parse
 
 PAGE_SIZE = 20
@@ -167,12 +165,7 @@ class Filters:
 
 def media_available_q() -> Q:
     """A testimony has media and its consent in force releases some of it."""
-    release = Subquery(
-        ConsentRecord.objects.filter(testimony=OuterRef("pk"))
-        .order_by(CONSENT_NEWEST_FIRST)
-        .values("media")[:1]
-    )
-    return ~Q(media="") & Q(In(release, ("audio_video", "audio")))
+    return ~Q(media="") & Q(In(in_force("media"), ("audio_video", "audio")))
 
 
 @dataclass
