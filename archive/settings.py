@@ -136,6 +136,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the SQL text: the database parses each
     # statement once instead of quoted megabytes of transcript.
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # A statement run this many times on a connection is prepared: the search's
+    # large statement is then planned once, not at every page. "off" turns it
+    # off, for a pooler that cannot keep prepared statements (PgBouncer < 1.21
+    # in transaction mode).
+    _prepare = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5").strip().lower()
+    if _prepare not in ("off", "none", "") and not _prepare.isdigit():
+        raise ImproperlyConfigured(
+            "DATABASE_PREPARE_THRESHOLD must be a whole number or 'off', "
+            f"not {_prepare!r}."
+        )
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+        int(_prepare) if _prepare.isdigit() else None
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

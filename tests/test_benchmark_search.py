@@ -2,15 +2,31 @@
 
 import json
 import random
+import re
+from datetime import datetime
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from testimonies.search import benchmark
 from testimonies.search.benchmark import CLASS_WEIGHTS, CLASSES
 
 FOUND_CLASSES = ("very_common", "common", "rare", "and2", "and3", "phrase")
+# Stands for the time of a request, which differs between two runs.
+NOW = object()
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?")
+
+
+def steady(params) -> list:
+    """Statement parameters with the request's time (SQLite: as text) as NOW."""
+    return [
+        NOW
+        if isinstance(p, datetime) or (isinstance(p, str) and TIMESTAMP.fullmatch(p))
+        else p
+        for p in params
+    ]
 
 
 @pytest.fixture
@@ -90,12 +106,41 @@ def test_benchmark_reports_every_class_for_every_measure(tiny_archive, tmp_path)
             assert 0 <= stats[kind]["p50"] <= stats[kind]["p95"] <= stats[kind]["p99"]
     for kind in (*CLASSES, "all"):
         assert report["floor"][kind]["p50"] >= 0
+        assert report["ranking"][kind]["p50"] >= 0
     naive = [q["naive_ms"] for q in report["queries"] if q["naive_ms"] is not None]
     assert len(naive) == 2
     assert all(t >= 0 for t in naive)
     assert report["ratios"]["search_over_floor_p50"] > 0
+    assert report["ratios"]["search_over_ranking_p50"] > 0
     assert all(qps > 0 for qps in report["throughput_qps"].values())
 
     table = out.getvalue()
     for kind in (*CLASSES, "all", "naive", "floor"):
         assert kind in table
+
+
+@pytest.mark.django_db
+def test_the_floor_is_the_statement_the_search_runs(tiny_archive):
+    """The floor is no easier than the search: on PostgreSQL it is the very
+    statement the search sends for a first page (which then loads only the rows
+    of the testimonies shown); on SQLite, the ranking statement of its search."""
+    corpus = benchmark.read_corpus()
+    builder = benchmark.MixBuilder(corpus, random.Random(benchmark.SEED))
+    query = next(q for q in builder.build(20) if q.kind == "common")
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, steady(params)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        assert benchmark.run_search(query) >= 1
+    statement, params = benchmark.floor_statement(query)
+    params = steady(params)
+    if connection.vendor == "postgresql":
+        assert len(sent) == 2
+        assert sent[0] == (statement, params)
+        assert "ts_headline" in statement and "facet" in statement
+    else:
+        ranking = statement.rsplit(" LIMIT ", 1)[0]
+        assert (ranking, params) in sent

@@ -139,6 +139,22 @@ def test_database_url_chooses_postgresql_with_persistent_connections():
     assert database["CONN_MAX_AGE"] > 0
 
 
+def test_postgresql_statements_are_prepared_unless_turned_off():
+    url = {**PRODUCTION, "DATABASE_URL": "postgres://u@h:5433/db"}
+
+    def threshold(**environment):
+        values = settings_of({**url, **environment}, "DATABASES")
+        return values["DATABASES"]["default"]["OPTIONS"]["prepare_threshold"]
+
+    assert threshold() == 5
+    assert threshold(DATABASE_PREPARE_THRESHOLD="0") == 0
+    assert threshold(DATABASE_PREPARE_THRESHOLD="off") is None
+    result = run_settings({**url, "DATABASE_PREPARE_THRESHOLD": "often"}, "DATABASES")
+    assert result.returncode != 0
+    assert "DATABASE_PREPARE_THRESHOLD" in result.stderr
+    assert "'often'" in result.stderr
+
+
 def test_default_database_is_a_sqlite_file_in_the_project():
     values = settings_of(PRODUCTION, "DATABASES")
     database = values["DATABASES"]["default"]

@@ -14,15 +14,14 @@ from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import (
-    CharField,
-    Count,
+    BooleanField,
+    ExpressionWrapper,
     F,
     Q,
     QuerySet,
-    Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Concat, ExtractYear
+from django.db.models.functions import ExtractYear
 from django.db.models.lookups import In
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -344,29 +343,53 @@ class SearchBackend:
         parsed = query if isinstance(query, Query) else parse(query)
         page = max(1, int(page))
         scope = (filters or Filters()).apply(testimonies).order_by()
-        counted = None
-        if parsed.finds_nothing:
-            ranked: list[Ranked] = []
-        elif parsed.is_empty:
-            ranked = [
-                Ranked(pk, 0.0)
-                for pk in scope.order_by(*recency_order()).values_list("pk", flat=True)
-            ]
-        else:
-            ranked, counted = self._rank_and_count(parsed, scope, facets)
-        if facets and counted is None:
-            counted = self.facet_counts([r.pk for r in ranked])
         offset = (page - 1) * page_size
-        shown = ranked[offset : offset + page_size]
+        if parsed.finds_nothing:
+            found = Page(0, [], {}, None)
+        elif parsed.is_empty:
+            found = self._listing(scope, offset, page_size)
+        else:
+            found = self._page(parsed, scope, offset, page_size, facets)
+        if facets and found.facets is None:
+            found.facets = self.facet_counts(found.matched or [])
         return SearchResults(
             query=parsed,
-            total=min(len(ranked), TOTAL_CAP),
-            total_capped=len(ranked) > TOTAL_CAP,
+            total=min(found.total, TOTAL_CAP),
+            total_capped=found.total > TOTAL_CAP,
             page=page,
             page_size=page_size,
-            hits=self._hits(parsed, shown),
-            facets=counted or {},
+            hits=self._hits(found),
+            facets=found.facets or {},
         )
+
+    def _listing(self, scope: QuerySet, offset: int, size: int) -> "Page":
+        """Without words: every testimony of ``scope``, most recent first."""
+        ids = list(scope.order_by(*recency_order()).values_list("pk", flat=True))
+        shown = [Ranked(pk, 0.0) for pk in ids[offset : offset + size]]
+        return Page(len(ids), shown, {}, None, matched=ids)
+
+    def _page(
+        self, query: Query, scope: QuerySet, offset: int, size: int, facets: bool
+    ) -> "Page":
+        """One page of the testimonies that match, with the total, the passages
+        shown and (where the engine counts them at once) the facets."""
+        ranked, counted = self._rank_and_count(query, scope, facets)
+        shown = ranked[offset : offset + size]
+        return Page(
+            len(ranked),
+            shown,
+            self._best_segments(query, shown),
+            counted,
+            matched=[r.pk for r in ranked],
+        )
+
+    def reference_sql(
+        self, query: Query, scope: QuerySet, size: int, *, whole: bool
+    ) -> tuple[str, list]:
+        """The bare SQL behind a first page of ``size`` results, for the
+        benchmark: with ``whole``, all that the page shows; without, the ranking
+        alone (its total and testimonies)."""
+        raise NotImplementedError
 
     def _rank(self, query: Query, scope: QuerySet) -> list["Ranked"]:
         """Every matching testimony in ``scope``, best first, with its score."""
@@ -401,20 +424,19 @@ class SearchBackend:
             cursor.execute(statement, [value if p is _IDS else p for p in params])
             return facet_values(cursor.fetchall())
 
-    def _hits(self, query: Query, shown: list["Ranked"]) -> list[TestimonyHit]:
-        if not shown:
+    def _hits(self, found: "Page") -> list[TestimonyHit]:
+        if not found.shown:
             return []
-        found = (
+        testimonies = (
             Testimony.objects.select_related("narrator")
             # Identities are never needed here: not even decrypted.
             .defer(*(f"narrator__{name}" for name in Narrator.PRIVATE_FIELDS))
-            .in_bulk([r.pk for r in shown])
+            .in_bulk([r.pk for r in found.shown])
         )
-        segments = self._best_segments(query, shown) if not query.is_empty else {}
         return [
-            TestimonyHit(found[r.pk], r.score, segments.get(r.pk, []))
-            for r in shown
-            if r.pk in found
+            TestimonyHit(testimonies[r.pk], r.score, found.segments.get(r.pk, []))
+            for r in found.shown
+            if r.pk in testimonies
         ]
 
 
@@ -425,6 +447,18 @@ class Ranked(NamedTuple):
     pk: int
     score: float
     segments: tuple[int, ...] = ()
+
+
+@dataclass
+class Page:
+    """What a backend found for one page of results."""
+
+    total: int
+    shown: list[Ranked]
+    segments: dict[int, list[SegmentHit]]
+    facets: dict[str, list[FacetValue]] | None
+    # Every matching testimony, where facets are still to be counted.
+    matched: list[int] | None = None
 
 
 # --- What the index holds of a testimony ---------------------------------------
@@ -495,52 +529,92 @@ def facet_statement(ids_sql: str) -> tuple[str, tuple]:
     """The statement that counts every facet of the testimonies ``ids_sql`` lists.
 
     One statement, so a few dozen rows come back however many testimonies
-    match; built by the ORM once, since building it costs more than running it.
+    match. Each testimony's own facets, and whether its media may be played
+    (the consent rule, from the ORM), are read once into ``base``; the
+    many-valued facets join their tables from there. Built once per ``ids_sql``.
     """
     ids = RawSQL(ids_sql, [_IDS] if "%s" in ids_sql else [])
-    matched = Testimony.objects.filter(pk__in=ids).order_by()
-    text = CharField()
+    base = (
+        Testimony.objects.filter(pk__in=ids)
+        .order_by()
+        .annotate(
+            year=ExtractYear("recorded_on"),
+            with_media=ExpressionWrapper(
+                media_available_q(), output_field=BooleanField()
+            ),
+        )
+        .values(
+            "pk", "language", "narrator_id", "narrator__country", "year", "with_media"
+        )
+    )
+    base_sql, base_params = base.query.sql_with_params()
+    q = connection.ops.quote_name
 
-    def counted(facet: str, value, name_fr=None, name_en=None, rows=matched):
+    def table(model) -> str:
+        return q(model._meta.db_table)
+
+    def m2m(model, name: str) -> tuple[str, str, str, str]:
+        """Through table, its two columns, and the related table."""
+        field = model._meta.get_field(name)
+        through = table(field.remote_field.through)
+        own, other = q(field.m2m_column_name()), q(field.m2m_reverse_name())
+        return through, own, other, table(field.related_model)
+
+    # The columns of ``base``, by the aliases the ORM gives them.
+    column = {
+        name: f"b.{q(name)}"
+        for name in ("pk", "language", "narrator_id", "narrator__country")
+    }
+    jobs_through, jobs_own, jobs_other, jobs = m2m(Narrator, "job_types")
+    themes_through, themes_own, themes_other, themes = m2m(Testimony, "themes")
+    appearing = Appearance._meta.get_field("testimony")
+    episode = Appearance._meta.get_field("episode")
+    series = episode.related_model._meta.get_field("series")
+
+    def single(facet: str, value: str) -> str:
         return (
-            rows.annotate(
-                facet=Value(facet, output_field=text),
-                value=Cast(value, output_field=text),
-                name_fr=Cast(name_fr or Value(""), output_field=text),
-                name_en=Cast(name_en or Value(""), output_field=text),
-            )
-            .values("facet", "value", "name_fr", "name_en")
-            .annotate(n=Count("pk", distinct=True))
+            f"SELECT '{facet}' AS facet, CAST({value} AS TEXT) AS value,"
+            " '' AS name_fr, '' AS name_en, count(*) AS n FROM base b GROUP BY 2"
+        )
+
+    def many(facet: str, value: str, names: str, joins: str) -> str:
+        # DISTINCT: a testimony may appear more than once in an episode.
+        return (
+            f"SELECT '{facet}', {value}, {names}, count(DISTINCT {column['pk']})"
+            f" FROM base b {joins} GROUP BY 2, 3, 4"
         )
 
     parts = [
-        counted("language", F("language")),
-        counted("country", F("narrator__country")),
-        counted("decade", ExtractYear("recorded_on")),
-        counted(
+        single("language", column["language"]),
+        single("country", column["narrator__country"]),
+        single("decade", "b.year"),
+        "SELECT 'media', CASE WHEN b.with_media THEN 'with' ELSE 'without' END,"
+        " '', '', count(*) FROM base b GROUP BY 2",
+        many(
             "job_type",
-            F("narrator__job_types__slug"),
-            F("narrator__job_types__name_fr"),
-            F("narrator__job_types__name_en"),
+            "j.slug",
+            "j.name_fr, j.name_en",
+            f"JOIN {jobs_through} nj ON nj.{jobs_own} = {column['narrator_id']}"
+            f" JOIN {jobs} j ON j.id = nj.{jobs_other}",
         ),
-        counted("theme", F("themes__slug"), F("themes__name_fr"), F("themes__name_en")),
-        counted(
+        many(
+            "theme",
+            "th.slug",
+            "th.name_fr, th.name_en",
+            f"JOIN {themes_through} tt ON tt.{themes_own} = {column['pk']}"
+            f" JOIN {themes} th ON th.id = tt.{themes_other}",
+        ),
+        many(
             "episode",
-            Concat(
-                F("appearances__episode__series__slug"),
-                Value("/"),
-                F("appearances__episode__slug"),
-                output_field=text,
-            ),
-            F("appearances__episode__title"),
-            F("appearances__episode__title"),
+            "se.slug || '/' || ep.slug",
+            "ep.title, ep.title",
+            f"JOIN {table(Appearance)} ap ON ap.{q(appearing.column)} = {column['pk']}"
+            f" JOIN {table(episode.related_model)} ep ON ep.id = ap.{q(episode.column)}"
+            f" JOIN {table(series.related_model)} se ON se.id = ep.{q(series.column)}",
         ),
-        counted("media", Value("all")),
-        counted("media", Value("with"), rows=matched.filter(media_available_q())),
     ]
-    union = parts[0].union(*parts[1:], all=True)
-    statement, params = union.query.sql_with_params()
-    return statement, tuple(params)
+    statement = f"WITH base AS ({base_sql}) " + " UNION ALL ".join(parts)
+    return statement, tuple(base_params)
 
 
 def facet_values(rows) -> dict[str, list[FacetValue]]:
@@ -548,7 +622,7 @@ def facet_values(rows) -> dict[str, list[FacetValue]]:
     language = (get_language() or "fr")[:2]
     found: dict[str, Counter] = {name: Counter() for name in FACETS}
     labels: dict[tuple[str, object], str] = {}
-    media = {"all": 0, "with": 0}
+    media = {"with": 0, "without": 0}
     for facet, value, name_fr, name_en, count in rows:
         if facet == "media":
             media[value] += count
@@ -567,7 +641,7 @@ def facet_values(rows) -> dict[str, list[FacetValue]]:
             labels[facet, value] = names.get(language) or name_fr or name_en or value
         found[facet][value] += count
     found["media"][True] = media["with"]
-    found["media"][False] = media["all"] - media["with"]
+    found["media"][False] = media["without"]
     labels["media", True] = _("with media")
     labels["media", False] = _("without media")
     return {

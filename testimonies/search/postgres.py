@@ -11,9 +11,10 @@ from django.db.models import QuerySet
 from .base import (
     MARK_CLOSE,
     MARK_OPEN,
+    PAGE_SIZE,
     SEGMENTS_PER_HIT,
-    FacetValue,
     MetadataDocument,
+    Page,
     Ranked,
     SearchBackend,
     SegmentHit,
@@ -36,11 +37,6 @@ HEADLINE_OPTIONS = (
     f'StartSel="{MARK_OPEN}", StopSel="{MARK_CLOSE}", MaxFragments=2, '
     'MaxWords=24, MinWords=10, ShortWord=2, FragmentDelimiter=" … "'
 )
-
-
-def _ids_of(segments) -> tuple[int, ...]:
-    """The best ranked segments, then the first matches, as many as a hit shows."""
-    return tuple(dict.fromkeys(s for s in segments if s is not None))[:SEGMENTS_PER_HIT]
 
 
 def config_for(language: str) -> str:
@@ -288,15 +284,24 @@ class PostgresSearchBackend(SearchBackend):
 
     # --- searching ----------------------------------------------------------
 
-    def rank_sql(
+    ids_sql = "SELECT unnest(%s::bigint[])"
+
+    def ids_param(self, ids: list[int]):
+        return ids
+
+    def search_sql(
         self,
         query: Query,
         scope: QuerySet,
-        limit: int | None = None,
-        facets: bool = False,
+        offset: int = 0,
+        size: int = PAGE_SIZE,
+        *,
+        passages: bool = True,
+        facets: bool = True,
     ) -> tuple[str, list]:
-        """The SQL that finds and orders the matching testimonies of ``scope``
-        (with ``facets``, followed by the facet rows of them all)."""
+        """The one statement of a page of results: one row of the total, the
+        page's testimonies and, unless left out, the headlines of their best
+        passages and the facet counts of every match (each a JSON array)."""
         sql = _Sql()
         scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
         # Each match is a fence of its own (MATERIALIZED), so that the index is
@@ -345,97 +350,94 @@ class PostgresSearchBackend(SearchBackend):
             ),
             found AS (
                 SELECT testimony_id FROM per UNION SELECT testimony_id FROM meta
+            ),
+            page AS MATERIALIZED (
+                SELECT * FROM (
+                    SELECT t.id, coalesce(meta.rank, 0) + coalesce(best.rank, 0)
+                               AS score,
+                           coalesce(best.top, '{{}}') || coalesce(per.first, '{{}}')
+                               AS segments,
+                           row_number() OVER (
+                               ORDER BY coalesce(meta.rank, 0)
+                                            + coalesce(best.rank, 0) DESC,
+                                        coalesce(per.hits, 0) DESC,
+                                        t.published_at DESC NULLS LAST, t.id DESC
+                           ) AS place
+                    FROM found
+                    JOIN testimonies_testimony t ON t.id = found.testimony_id
+                    LEFT JOIN per ON per.testimony_id = t.id
+                    LEFT JOIN best ON best.testimony_id = t.id
+                    LEFT JOIN meta ON meta.testimony_id = t.id
+                ) AS ordered
+                WHERE place > {int(offset)} AND place <= {int(offset) + int(size)}
+            )"""
+        lines = facet_rows = "NULL::json"
+        if passages:
+            # The best ranked segments, then the first matches, each once: as
+            # many as a hit shows. Headlines are built for these alone.
+            statement += f""",
+            passage AS (
+                SELECT page.id AS testimony_id, u.segment_id, min(u.o) AS o
+                FROM page, unnest(page.segments) WITH ORDINALITY AS u(segment_id, o)
+                GROUP BY page.id, u.segment_id
+            ),
+            shown AS (
+                SELECT testimony_id, segment_id, o FROM (
+                    SELECT *, row_number() OVER (
+                        PARTITION BY testimony_id ORDER BY o
+                    ) AS n FROM passage
+                ) AS numbered
+                WHERE n <= {SEGMENTS_PER_HIT}
+            ),
+            line AS (
+                SELECT shown.testimony_id, shown.o, s.id, s.position, s.start,
+                       s.speaker,
+                       ts_headline(e.config, s.public_text, {sql.tsquery("e")},
+                                   {sql.p(HEADLINE_OPTIONS)}) AS headline
+                FROM shown
+                JOIN testimonies_segment s ON s.id = shown.segment_id
+                JOIN search_segment e ON e.segment_id = s.id
+            )"""
+            lines = (
+                "(SELECT json_agg(json_build_array(testimony_id, id, position,"
+                " start, speaker, headline) ORDER BY testimony_id, o) FROM line)"
             )
-            SELECT t.id, coalesce(meta.rank, 0) + coalesce(best.rank, 0) AS score,
-                   coalesce(best.top, '{{}}') || coalesce(per.first, '{{}}')
-                       AS segments,
-                   row_number() OVER (
-                       ORDER BY coalesce(meta.rank, 0) + coalesce(best.rank, 0) DESC,
-                                coalesce(per.hits, 0) DESC,
-                                t.published_at DESC NULLS LAST, t.id DESC
-                   ) AS place
-            FROM found
-            JOIN testimonies_testimony t ON t.id = found.testimony_id
-            LEFT JOIN per ON per.testimony_id = t.id
-            LEFT JOIN best ON best.testimony_id = t.id
-            LEFT JOIN meta ON meta.testimony_id = t.id
-        """
         if facets:
-            # The facets of the whole match set come back in the same statement,
-            # as rows of their own: one round trip for the whole search.
             facet_sql, facet_params = facet_statement("SELECT testimony_id FROM found")
-            statement = statement.replace(
-                "            SELECT t.id,",
-                "            , ranked_all AS (SELECT t.id,",
-                1,
+            statement += f""",
+            facet AS ({sql.embed(facet_sql, facet_params)})"""
+            facet_rows = (
+                "(SELECT json_agg(json_build_array(facet, value, name_fr, name_en, n))"
+                " FROM facet)"
             )
-            statement += f"""),
-            facet AS ({sql.embed(facet_sql, facet_params)})
-            SELECT place, id, score, segments, NULL, NULL, NULL, NULL, NULL
-            FROM ranked_all
-            UNION ALL
-            SELECT NULL, NULL, NULL, NULL, f.* FROM facet f
-            """
-        else:
-            statement += " ORDER BY place"
-        if limit is not None:
-            statement += f" LIMIT {int(limit)}"
-        return statement, sql.params
-
-    def _rank(self, query: Query, scope: QuerySet) -> list[Ranked]:
-        return self._rank_and_count(query, scope, facets=False)[0]
-
-    def _rank_and_count(
-        self, query: Query, scope: QuerySet, facets: bool
-    ) -> tuple[list[Ranked], dict[str, list[FacetValue]]]:
-        statement, params = self.rank_sql(query, scope, facets=facets)
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            rows = cursor.fetchall()
-        if not facets:
-            return [Ranked(row[1], float(row[2]), _ids_of(row[3])) for row in rows], {}
-        hits = sorted(row[:4] for row in rows if row[0] is not None)
-        counted = [row[4:] for row in rows if row[0] is None]
-        return (
-            [Ranked(pk, float(score), _ids_of(top)) for _, pk, score, top in hits],
-            facet_values(counted),
-        )
-
-    ids_sql = "SELECT unnest(%s::bigint[])"
-
-    def ids_param(self, ids: list[int]):
-        return ids
-
-    def _best_segments(
-        self, query: Query, shown: list[Ranked]
-    ) -> dict[int, list[SegmentHit]]:
-        # The rank query chose them: only their headlines are built here.
-        statement, params = self.headlines_sql(
-            query, [pk for r in shown for pk in r.segments]
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            rows = {row[1]: row for row in cursor.fetchall()}
-        best: dict[int, list[SegmentHit]] = {}
-        for r in shown:
-            for pk in r.segments:
-                if pk in rows:
-                    testimony_id, _, position, start, speaker, headline = rows[pk]
-                    best.setdefault(testimony_id, []).append(
-                        SegmentHit(pk, position, start, speaker, Snippet(headline))
-                    )
-        return best
-
-    def headlines_sql(self, query: Query, segment_ids: list[int]) -> tuple[str, list]:
-        """The SQL that highlights the query's words in these segments."""
-        sql = _Sql()
-        statement = f"""
-            WITH {sql.queries(query)}
-            SELECT s.testimony_id, s.id, s.position, s.start, s.speaker,
-                   ts_headline(e.config, s.public_text, {sql.tsquery("e")},
-                               {sql.p(HEADLINE_OPTIONS)})
-            FROM testimonies_segment s
-            JOIN search_segment e ON e.segment_id = s.id
-            WHERE s.id = ANY({sql.p(segment_ids)})
+        statement += f"""
+            SELECT (SELECT count(*) FROM found),
+                   (SELECT json_agg(json_build_array(id, score) ORDER BY place)
+                    FROM page),
+                   {lines}, {facet_rows}
         """
         return statement, sql.params
+
+    def reference_sql(
+        self, query: Query, scope: QuerySet, size: int, *, whole: bool
+    ) -> tuple[str, list]:
+        return self.search_sql(query, scope, 0, size, passages=whole, facets=whole)
+
+    def _page(
+        self, query: Query, scope: QuerySet, offset: int, size: int, facets: bool
+    ) -> Page:
+        statement, params = self.search_sql(query, scope, offset, size, facets=facets)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            total, shown, lines, counted = cursor.fetchone()
+        segments: dict[int, list[SegmentHit]] = {}
+        for testimony_id, pk, position, start, speaker, headline in lines or ():
+            segments.setdefault(testimony_id, []).append(
+                SegmentHit(pk, position, start, speaker, Snippet(headline))
+            )
+        return Page(
+            total,
+            [Ranked(pk, float(score)) for pk, score in shown or ()],
+            segments,
+            facet_values(counted or ()) if facets else None,
+        )

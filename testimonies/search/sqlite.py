@@ -195,6 +195,13 @@ class SqliteSearchBackend(SearchBackend):
             statement += f" LIMIT {int(limit)}"
         return statement, [*scope_params, expression, expression]
 
+    def reference_sql(
+        self, query: Query, scope: QuerySet, size: int, *, whole: bool
+    ) -> tuple[str, list]:
+        # Snippets and facets are statements of their own here, chosen from the
+        # ranking's results: the ranking is the one statement to compare with.
+        return self.rank_sql(query, scope, limit=size)
+
     def _rank(self, query: Query, scope: QuerySet) -> list[Ranked]:
         statement, params = self.rank_sql(query, scope)
         with connection.cursor() as cursor:
