@@ -44,7 +44,12 @@ from testimonies.models import (
 from testimonies.querysets import Tier
 from testimonies.search import FACETS, Filters, SearchResults
 
-from ..factories import NarratorFactory, TestimonyFactory, UserFactory
+from ..factories import (
+    NarratorFactory,
+    TestimonyFactory,
+    UserFactory,
+    indexed_testimony,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -430,6 +435,13 @@ def found(query, tier: Tier = Tier.PUBLIC, filters: Filters | None = None) -> se
     results = run(query, tier, filters)
     assert results.total == len(results.hits)
     return set(slugs(results))
+
+
+# About 1,600 characters of words that no query here looks for.
+LONG_FILLER = " ".join(
+    ("ciel", "table", "porte", "jardin", "route", "nuage", "pierre", "lampe")[i % 8]
+    for i in range(270)
+)
 
 
 def fold(text: str) -> str:
@@ -1411,6 +1423,35 @@ class BackendContract:
         assert "&lt;3 &amp; la" in html
         assert "<mark>Ecrit</mark>" in html
         assert "<3" not in html
+
+    def test_a_long_passage_s_snippet_marks_the_word_wherever_it_stands(self, archive):
+        # Far past the start of the text, after a word with the same beginning.
+        text = f"happen {LONG_FILLER} happy {LONG_FILLER} rains"
+        indexed_testimony("long-passage", text, language="en")
+        for word in ("happy", "rains"):
+            [hit] = run(word).hits
+            [shown] = hit.segments
+            assert shown.snippet.marked() == [word]
+            # Whole words of the passage, none cut.
+            words = shown.snippet.text("", "").replace("…", " ").split()
+            assert words and set(words) <= set(text.split())
+
+    def test_a_long_passage_s_snippet_never_shows_what_is_redacted(self, archive):
+        text = f"{LONG_FILLER} ornithologue payé par Kestrel Holdings {LONG_FILLER}"
+        testimony = indexed_testimony("long-redacted", text)
+        segment = testimony.segments.get()
+        start = text.index("Kestrel")
+        services.segment_redact(
+            segment=segment,
+            start=start,
+            end=start + len("Kestrel Holdings"),
+            reason="third_party",
+        )
+        [hit] = run("ornithologue").hits
+        snippet = hit.segments[0].snippet.text()
+        assert "[ornithologue]" in snippet
+        assert "Kestrel" not in snippet and "Holdings" not in snippet
+        assert found("kestrel") == set()
 
     def test_a_hit_shows_at_most_three_segments_the_best_first(self, archive):
         results = run("platform", Tier.RESEARCHER)

@@ -21,8 +21,10 @@ POSTGRESQL = [
     "CREATE TEXT SEARCH CONFIGURATION archive_simple (COPY = simple)",
     "ALTER TEXT SEARCH CONFIGURATION archive_simple ALTER MAPPING FOR hword,"
     " hword_part, word WITH unaccent, simple",
-    # The vectors are moved out of the rows (toast_tuple_target), so that the
-    # rows a match must visit to learn its testimony stay a few dozen bytes.
+    # Once a row is over PostgreSQL's 2 kB threshold (a long segment), its
+    # vector is moved out of the row (toast_tuple_target), so that the rows a
+    # match must visit to learn its testimony stay narrow. Shorter rows keep
+    # their vector inline: PostgreSQL toasts nothing below that threshold.
     """CREATE TABLE search_segment (
         segment_id bigint PRIMARY KEY REFERENCES testimonies_segment (id)
             ON DELETE CASCADE,
