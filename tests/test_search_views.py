@@ -1,9 +1,12 @@
 """The search page, /testimonies/: what each visitor finds, and nothing more."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from testimonies import services
+from testimonies import search, services
+from testimonies.models import Narrator, Testimony
 
 from .factories import (
     JobTypeFactory,
@@ -104,3 +107,25 @@ def test_the_page_speaks_english_under_en(client, archive):
     response = client.get("/en/testimonies/", {"q": "plateforme"})
     assert response.status_code == 200
     assert "Search the testimonies" in response.content.decode()
+
+
+def test_the_page_asks_the_same_few_queries_however_many_hits_it_shows(client, archive):
+    def queries_for_page() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            _page(client, q="plateforme")
+        return len(captured.captured_queries)
+
+    with_one = queries_for_page()
+    for n in range(6):
+        indexed_testimony(
+            f"autre-{n}", "La plateforme encore.", narrator=NarratorFactory()
+        )
+    assert queries_for_page() == with_one
+
+
+def test_a_hit_reads_no_narrator_identity(archive):
+    results = search.search("plateforme", Testimony.objects.all())
+    assert results.hits
+    for hit in results.hits:
+        deferred = hit.testimony.narrator.get_deferred_fields()
+        assert set(Narrator.PRIVATE_FIELDS) <= deferred

@@ -36,6 +36,20 @@ PAGE_SIZE = 20
 # Totals are exact up to here; beyond it, the archive says "10,000+".
 TOTAL_CAP = 10_000
 SEGMENTS_PER_HIT = 3
+# What a hit shows of its testimony (the rest is loaded only if asked for).
+# Never a narrator's identity: it is not even read.
+HIT_FIELDS = (
+    "slug",
+    "title",
+    "language",
+    "place",
+    "recorded_on",
+    "summary",
+    "narrator__identity",
+    "narrator__public_name",
+    "narrator__descriptor_fr",
+    "narrator__descriptor_en",
+)
 # Marks around matched words in snippets: private-use characters, which the
 # engines pass through and public text has no reason to hold.
 MARK_OPEN = "\ue000"
@@ -427,12 +441,13 @@ class SearchBackend:
     def _hits(self, found: "Page") -> list[TestimonyHit]:
         if not found.shown:
             return []
-        testimonies = (
-            Testimony.objects.select_related("narrator")
-            # Identities are never needed here: not even decrypted.
-            .defer(*(f"narrator__{name}" for name in Narrator.PRIVATE_FIELDS))
-            .in_bulk([r.pk for r in found.shown])
-        )
+        testimonies = {
+            testimony.pk: testimony
+            for testimony in Testimony.objects.select_related("narrator")
+            .only(*HIT_FIELDS)
+            .filter(pk__in=[r.pk for r in found.shown])
+            .order_by()
+        }
         return [
             TestimonyHit(testimonies[r.pk], r.score, found.segments.get(r.pk, []))
             for r in found.shown
