@@ -33,10 +33,19 @@ CONFIGS = (*CONFIG_BY_LANGUAGE.values(), OTHER_CONFIG)
 # their ids: the same whatever plan the database picks.
 # Testimonies outside it fall back to their metadata rank and number of matches.
 RANK_CANDIDATES = 1000
+# Characters of text a headline is first built from, from WINDOW_BEFORE before
+# the first word that may match: a headline shows at most 2 × 24 words.
+WINDOW = 320
+WINDOW_BEFORE = 100
 HEADLINE_OPTIONS = (
     f'StartSel="{MARK_OPEN}", StopSel="{MARK_CLOSE}", MaxFragments=2, '
     'MaxWords=24, MinWords=10, ShortWord=2, FragmentDelimiter=" … "'
 )
+
+
+def _literal(constant: str) -> str:
+    """A constant of this module as an SQL string (never a value from outside)."""
+    return "'" + constant.replace("'", "''").replace("%", "%%") + "'"
 
 
 def config_for(language: str) -> str:
@@ -66,9 +75,23 @@ class _Sql:
         return sql
 
     def queries(self, query: Query) -> str:
-        """A CTE ``q`` holding the query as each configuration reads it."""
-        columns = ", ".join(f"{self._tsquery(c, query)} AS {c}" for c in CONFIGS)
-        return f"q AS MATERIALIZED (SELECT {columns})"
+        """A CTE ``q`` holding the query as each configuration reads it, and
+        (``<config>_near``) a pattern that finds where its words may be."""
+        columns = [f"{self._tsquery(c, query)} AS {c}" for c in CONFIGS]
+        words = " ".join(i.text for clause in query.clauses for i in clause)
+        columns += [f"{self._near(c, words)} AS {c}_near" for c in CONFIGS]
+        return f"q AS MATERIALIZED (SELECT {', '.join(columns)})"
+
+    def _near(self, config: str, words: str) -> str:
+        # The start of each term (less its last letter, which stemmers may
+        # change: "happy", "happi"), at the start of a word of lower-cased,
+        # unaccented text; NULL when the query keeps no term.
+        return (
+            r"(SELECT '\m(?:' || string_agg(regexp_replace(left(t, greatest(3,"
+            r" length(t) - 1)), '([^[:alnum:]])', '\\\1', 'g'), '|') || ')'"
+            f" FROM unnest(tsvector_to_array(to_tsvector('{config}',"
+            f" {self.p(words)}))) AS t)"
+        )
 
     def _tsquery(self, config: str, query: Query) -> str:
         # One websearch_to_tsquery per item, combined here: websearch syntax
@@ -102,12 +125,17 @@ class _Sql:
             + ")"
         )
 
-    def tsquery(self, alias: str) -> str:
-        """The query as read by the entry's configuration, for rank and headline."""
+    def tsquery(self, alias: str, suffix: str = "") -> str:
+        """The query as read by the entry's configuration, for rank and headline
+        (with ``suffix="_near"``, the pattern of its words)."""
         whens = " ".join(
-            f"WHEN '{c}'::regconfig THEN (SELECT {c} FROM q)" for c in CONFIGS
+            f"WHEN '{c}'::regconfig THEN (SELECT {c}{suffix} FROM q)" for c in CONFIGS
         )
         return f"CASE {alias}.config {whens} END"
+
+    def headline(self, alias: str, text: str) -> str:
+        options = _literal(HEADLINE_OPTIONS)
+        return f"ts_headline({alias}.config, {text}, {self.tsquery(alias)}, {options})"
 
 
 class PostgresSearchBackend(SearchBackend):
@@ -374,7 +402,10 @@ class PostgresSearchBackend(SearchBackend):
         lines = facet_rows = "NULL::json"
         if passages:
             # The best ranked segments, then the first matches, each once: as
-            # many as a hit shows. Headlines are built for these alone.
+            # many as a hit shows. Headlines are built for these alone, and
+            # from a window of whole words around the first word that may
+            # match, since a headline's cost grows with the text it reads; where
+            # the window holds no match after all, from the whole text.
             statement += f""",
             passage AS (
                 SELECT page.id AS testimony_id, u.segment_id, min(u.o) AS o
@@ -392,11 +423,48 @@ class PostgresSearchBackend(SearchBackend):
             line AS (
                 SELECT shown.testimony_id, shown.o, s.id, s.position, s.start,
                        s.speaker,
-                       ts_headline(e.config, s.public_text, {sql.tsquery("e")},
-                                   {sql.p(HEADLINE_OPTIONS)}) AS headline
+                       CASE WHEN strpos(near.headline, {_literal(MARK_OPEN)}) > 0
+                            THEN near.headline
+                            ELSE {sql.headline("e", "s.public_text")}
+                       END AS headline
                 FROM shown
                 JOIN testimonies_segment s ON s.id = shown.segment_id
                 JOIN search_segment e ON e.segment_id = s.id
+                -- Each step once per passage (OFFSET 0 keeps the planner from
+                -- copying its expression into every later use).
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN length(s.public_text) <= {WINDOW} THEN 0
+                           ELSE coalesce(regexp_instr(lower(unaccent(s.public_text)),
+                                                      {sql.tsquery("e", "_near")}), 0)
+                           END AS at
+                    OFFSET 0
+                ) AS term
+                CROSS JOIN LATERAL (
+                    SELECT substr(s.public_text,
+                                  greatest(1, term.at - {WINDOW_BEFORE}),
+                                  {WINDOW}) AS part,
+                           term.at > {WINDOW_BEFORE} + 1 AS head_cut,
+                           greatest(1, term.at - {WINDOW_BEFORE}) + {WINDOW}
+                               <= length(s.public_text) AS tail_cut
+                    OFFSET 0
+                ) AS cut
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN cut.head_cut
+                                THEN substr(cut.part, strpos(cut.part, ' ') + 1)
+                                ELSE cut.part END AS part
+                    OFFSET 0
+                ) AS head
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN term.at = 0 THEN s.public_text
+                                WHEN cut.tail_cut
+                                THEN left(head.part, length(head.part)
+                                          - strpos(reverse(head.part), ' '))
+                                ELSE head.part END AS text
+                    OFFSET 0
+                ) AS excerpt
+                CROSS JOIN LATERAL (
+                    SELECT {sql.headline("e", "excerpt.text")} AS headline OFFSET 0
+                ) AS near
             )"""
             lines = (
                 "(SELECT json_agg(json_build_array(testimony_id, id, position,"

@@ -1884,6 +1884,22 @@ class PostgresBackendTests(BackendContract):
                 text = fold(Segment.objects.get(pk=shown.segment_id).public_text)
                 assert "plateforme" in text or "platform" in text
 
+    def test_a_headline_read_from_a_window_shows_only_whole_words(
+        self, archive, monkeypatch
+    ):
+        from testimonies.search import postgres
+
+        # A window so narrow that the headline reaches both of its ends.
+        monkeypatch.setattr(postgres, "WINDOW", 60)
+        monkeypatch.setattr(postgres, "WINDOW_BEFORE", 33)
+        text = f"{LONG_FILLER} ornithologue {LONG_FILLER}"
+        indexed_testimony("narrow-window", text)
+        [hit] = run("ornithologue").hits
+        [shown] = hit.segments
+        assert shown.snippet.marked() == ["ornithologue"]
+        words = shown.snippet.text("", "").replace("…", " ").split()
+        assert len(words) > 3 and set(words) <= set(text.split())
+
     def test_stop_words_are_ignored_in_words_and_in_exclusions(self, archive):
         assert found("la") == set()
         assert found("the") == set()
