@@ -112,6 +112,7 @@ def test_benchmark_reports_every_class_for_every_measure(tiny_archive, tmp_path)
     assert all(t >= 0 for t in naive)
     assert report["ratios"]["search_over_floor_p50"] > 0
     assert report["ratios"]["search_over_ranking_p50"] > 0
+    assert report["machine"]["database_speed_ms"] > 0
     assert all(qps > 0 for qps in report["throughput_qps"].values())
 
     table = out.getvalue()
