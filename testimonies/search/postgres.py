@@ -32,7 +32,7 @@ CONFIGS = (*CONFIG_BY_LANGUAGE.values(), OTHER_CONFIG)
 # The matches ranked are a fixed sample, spread over the archive by a hash of
 # their ids: the same whatever plan the database picks.
 # Testimonies outside it fall back to their metadata rank and number of matches.
-RANK_CANDIDATES = 1000
+RANK_CANDIDATES = 500
 # Characters of text a headline is first built from, from WINDOW_BEFORE before
 # the first word that may match: a headline shows at most 2 × 24 words.
 WINDOW = 320
