@@ -386,14 +386,15 @@ class SearchBackend:
         self, query: Query, scope: QuerySet, offset: int, size: int, facets: bool
     ) -> "Page":
         """One page of the testimonies that match, with the total, the passages
-        shown and (where the engine counts them at once) the facets."""
-        ranked, counted = self._rank_and_count(query, scope, facets)
+        shown and (where the engine counts them at once) the facets; here the
+        facets are left to ``search``, which counts them over ``matched``."""
+        ranked = self._rank(query, scope)
         shown = ranked[offset : offset + size]
         return Page(
             len(ranked),
             shown,
             self._best_segments(query, shown),
-            counted,
+            None,
             matched=[r.pk for r in ranked],
         )
 
@@ -408,12 +409,6 @@ class SearchBackend:
     def _rank(self, query: Query, scope: QuerySet) -> list["Ranked"]:
         """Every matching testimony in ``scope``, best first, with its score."""
         raise NotImplementedError
-
-    def _rank_and_count(
-        self, query: Query, scope: QuerySet, facets: bool
-    ) -> tuple[list["Ranked"], dict[str, list[FacetValue]] | None]:
-        """Rank, and count the facets where the engine does both at once."""
-        return self._rank(query, scope), None
 
     def _best_segments(
         self, query: Query, shown: list["Ranked"]
@@ -456,12 +451,10 @@ class SearchBackend:
 
 
 class Ranked(NamedTuple):
-    """A matching testimony, its score, and (where the engine knows them) the
-    ids of its best segments, best first."""
+    """A matching testimony and its score."""
 
     pk: int
     score: float
-    segments: tuple[int, ...] = ()
 
 
 @dataclass
