@@ -115,9 +115,17 @@ def test_benchmark_reports_every_class_for_every_measure(tiny_archive, tmp_path)
     assert report["machine"]["database_speed_ms"] > 0
     assert all(qps > 0 for qps in report["throughput_qps"].values())
 
+    # Which way each query found its testimonies (PostgreSQL has two).
+    configurations = {"archive_fr", "archive_en", "archive_simple"}
+    asked = [q for q in report["queries"] if q["asked"]]
+    assert all(set(q["asked"]) <= configurations for q in asked)
+    if connection.vendor != "postgresql":
+        assert asked == []
+
     table = out.getvalue()
     for kind in (*CLASSES, "all", "naive", "floor"):
         assert kind in table
+    assert ("by asking each visible testimony" in table) == bool(asked)
 
 
 @pytest.mark.django_db

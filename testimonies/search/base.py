@@ -406,6 +406,12 @@ class SearchBackend:
         alone (its total and testimonies)."""
         raise NotImplementedError
 
+    def asked_configurations(self, query: Query, scope: QuerySet) -> list[str]:
+        """The text configurations in which this query's testimonies are found
+        by asking each testimony in ``scope`` for a match rather than reading
+        every match from the index (for measurements; none here)."""
+        return []
+
     def _rank(self, query: Query, scope: QuerySet) -> list["Ranked"]:
         """Every matching testimony in ``scope``, best first, with its score."""
         raise NotImplementedError

@@ -31,8 +31,18 @@ CONFIGS = (*CONFIG_BY_LANGUAGE.values(), OTHER_CONFIG)
 # is so common that rank says little, and reading every vector would be slow.
 # The matches ranked are a fixed sample, spread over the archive by a hash of
 # their ids: the same whatever plan the database picks.
-# Testimonies outside it fall back to their metadata rank and number of matches.
+# Testimonies outside it fall back to their metadata rank and number of matches
+# (of sampled matches, where the testimonies are asked: see FIND_BY).
 RANK_CANDIDATES = 500
+# A fixed sample of one segment in 16 (by a hash of its id) has indexes of its
+# own (see migration 0002, which writes this mask too): it tells at little cost
+# how widely the query's words are spread.
+SAMPLE_MASK = 15
+# How a query's matching testimonies are found, in each configuration: None
+# chooses per query, by the sample, between reading every match from the index
+# ("index") and asking each visible testimony for its first match ("ask").
+# Both find the same testimonies; setting one is for tests and measurements.
+FIND_BY: str | None = None
 # Characters of text a headline is first built from, from WINDOW_BEFORE before
 # the first word that may match: a headline shows at most 2 × 24 words.
 WINDOW = 320
@@ -123,6 +133,55 @@ class _Sql:
                 for c in CONFIGS
             )
             + ")"
+        )
+
+    def match_row(self, alias: str) -> str:
+        """As ``match``, in a form no text index can serve: for rows already
+        found another way (a testimony's own segments, in order)."""
+        return f"{alias}.vector @@ {self.tsquery(alias)}"
+
+    def sampled(self, alias: str) -> str:
+        """The entry is in the fixed sample (as the sample indexes are built)."""
+        return f"(hashint8({alias}.segment_id) & {SAMPLE_MASK}) = 0"
+
+    def dense_flags(self) -> str:
+        """One boolean column per configuration, and ``anywhere``: whether
+        asking each visible testimony for its first match reads fewer segments
+        than the index holds matches, by the sample. Asking reads about
+        segments / (matches + 1) of a testimony, matches taken as spread evenly;
+        where the sample shows them bunched in fewer testimonies than an even
+        spread would (half as many), the index is read."""
+        share = f"{SAMPLE_MASK + 1}.0"
+        per = f"(v.hits * {share} / v.visible)"
+        asked = f"v.visible * size.segments / ({per} + 1)"
+        read = f"coalesce(m.n, 0) * {share}"
+        spread = "v.seen * 2 >= v.visible * (1 - exp(-v.hits::float / v.visible))"
+        cheaper = {"ask": "true", "index": "false"}.get(
+            FIND_BY, f"({asked} <= {read} AND {spread})"
+        )
+        flags = [
+            f"coalesce(bool_or(v.config = '{c}'::regconfig AND {cheaper}), false)"
+            f" AS {c}"
+            for c in CONFIGS
+        ]
+        return ", ".join([*flags, f"coalesce(bool_or({cheaper}), false) AS anywhere"])
+
+    def is_dense(self, alias: str) -> str:
+        """The entry's testimonies are asked for this query (its configuration
+        is dense in matches)."""
+        whens = " ".join(
+            f"WHEN '{c}'::regconfig THEN (SELECT {c} FROM dense)" for c in CONFIGS
+        )
+        return f"CASE {alias}.config {whens} ELSE false END"
+
+    def sparse_matches(self) -> str:
+        """Every match, read from the index, in the configurations that are not
+        dense; one branch each, which the database skips when it is."""
+        return " UNION ALL ".join(
+            f"SELECT e.segment_id, e.testimony_id FROM search_segment e"
+            f" WHERE e.config = '{c}'::regconfig AND e.vector @@ (SELECT {c} FROM q)"
+            f" AND NOT (SELECT {c} FROM dense)"
+            for c in CONFIGS
         )
 
     def tsquery(self, alias: str, suffix: str = "") -> str:
@@ -326,37 +385,91 @@ class PostgresSearchBackend(SearchBackend):
         *,
         passages: bool = True,
         facets: bool = True,
+        select: str | None = None,
     ) -> tuple[str, list]:
         """The one statement of a page of results: one row of the total, the
         page's testimonies and, unless left out, the headlines of their best
-        passages and the facet counts of every match (each a JSON array)."""
+        passages and the facet counts of every match (each a JSON array).
+        ``select`` replaces that last row, to read the statement's steps."""
         sql = _Sql()
-        scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
+        scope_sql, scope_params = (
+            scope.order_by().values("pk", "language").query.sql_with_params()
+        )
+        # Where the query's words are in most testimonies of a language (read
+        # from a fixed sample of segments, which has an index of its own), each
+        # visible testimony of that language is asked whether one of its
+        # segments matches, which stops at its first match; elsewhere every
+        # match is read from the index. Both give the same testimonies.
         # Each match is a fence of its own (MATERIALIZED), so that the index is
         # searched once and the scope joined after: planned the other way round,
         # it would search the index once per visible testimony.
         statement = f"""
             WITH {sql.queries(query)},
-            scope AS ({sql.embed(scope_sql, scope_params)}),
-            hit AS MATERIALIZED (
-                SELECT e.segment_id, e.testimony_id FROM search_segment e
-                WHERE {sql.match("e")}
+            scope (pk, language) AS ({sql.embed(scope_sql, scope_params)}),
+            sample AS MATERIALIZED (
+                SELECT e.segment_id, e.testimony_id, e.config FROM search_segment e
+                WHERE {sql.match("e")} AND {sql.sampled("e")}
             ),
-            m AS MATERIALIZED (
-                SELECT * FROM hit WHERE testimony_id IN (SELECT * FROM scope)
+            entry AS MATERIALIZED (
+                SELECT pk, {_language_to_config("language")} AS config FROM scope
             ),
-            per AS (
-                SELECT testimony_id, count(*) AS hits,
-                       (array_agg(segment_id ORDER BY segment_id))[1:{SEGMENTS_PER_HIT}]
-                           AS first
-                FROM m GROUP BY testimony_id
+            dense AS MATERIALIZED (
+                SELECT {sql.dense_flags()} FROM (
+                    SELECT entry.config, count(*) AS visible, count(p.n) AS seen,
+                           coalesce(sum(p.n), 0) AS hits
+                    FROM entry LEFT JOIN (
+                        SELECT testimony_id, count(*) AS n FROM sample
+                        GROUP BY testimony_id
+                    ) AS p ON p.testimony_id = entry.pk
+                    GROUP BY entry.config
+                ) AS v
+                LEFT JOIN (
+                    SELECT config, count(*) AS n FROM sample GROUP BY config
+                ) AS m USING (config)
+                CROSS JOIN (
+                    SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples
+                                / greatest(1, (SELECT count(*) FROM search_testimony))
+                           END AS segments
+                    FROM pg_class c WHERE c.oid = 'search_segment'::regclass
+                ) AS size
+            ),
+            hit AS MATERIALIZED ({sql.sparse_matches()}),
+            asked AS MATERIALIZED (
+                SELECT pk FROM entry
+                WHERE (SELECT anywhere FROM dense) AND {sql.is_dense("entry")}
+            ),
+            near AS MATERIALIZED (
+                SELECT asked.pk AS testimony_id FROM asked CROSS JOIN LATERAL (
+                    SELECT 1 FROM search_segment e
+                    WHERE e.testimony_id = asked.pk AND {sql.match_row("e")}
+                    ORDER BY e.segment_id LIMIT 1
+                ) AS one
+            ),
+            -- Matches per testimony: where testimonies were asked, those of
+            -- the sample.
+            per AS MATERIALIZED (
+                SELECT c.testimony_id, c.hits, false AS dense FROM (
+                    SELECT testimony_id, count(*) AS hits FROM hit
+                    GROUP BY testimony_id
+                ) AS c
+                WHERE c.testimony_id IN (SELECT pk FROM scope)
+                UNION ALL
+                SELECT near.testimony_id, count(sample.segment_id), true
+                FROM near LEFT JOIN sample USING (testimony_id)
+                GROUP BY near.testimony_id
             ),
             ranked AS (
                 SELECT e.testimony_id, e.segment_id,
                        ts_rank_cd(e.vector, {sql.tsquery("e")}) AS rank
                 FROM search_segment e
                 WHERE e.segment_id IN (
-                    SELECT segment_id FROM m
+                    SELECT segment_id FROM (
+                        SELECT segment_id, testimony_id FROM hit
+                        UNION ALL
+                        SELECT segment_id, testimony_id FROM sample
+                        WHERE testimony_id IN (SELECT testimony_id FROM near)
+                    ) AS candidate
+                    WHERE testimony_id IN (SELECT testimony_id FROM per)
                     ORDER BY hashint8(segment_id), segment_id
                     LIMIT {RANK_CANDIDATES}
                 )
@@ -374,7 +487,7 @@ class PostgresSearchBackend(SearchBackend):
                 WHERE {sql.match("d")}
             ),
             meta AS (
-                SELECT * FROM meta_hit WHERE testimony_id IN (SELECT * FROM scope)
+                SELECT * FROM meta_hit WHERE testimony_id IN (SELECT pk FROM scope)
             ),
             found AS (
                 SELECT testimony_id FROM per UNION SELECT testimony_id FROM meta
@@ -383,8 +496,7 @@ class PostgresSearchBackend(SearchBackend):
                 SELECT * FROM (
                     SELECT t.id, coalesce(meta.rank, 0) + coalesce(best.rank, 0)
                                AS score,
-                           coalesce(best.top, '{{}}') || coalesce(per.first, '{{}}')
-                               AS segments,
+                           best.top, coalesce(per.dense, false) AS dense,
                            row_number() OVER (
                                ORDER BY coalesce(meta.rank, 0)
                                             + coalesce(best.rank, 0) DESC,
@@ -407,10 +519,32 @@ class PostgresSearchBackend(SearchBackend):
             # match, since a headline's cost grows with the text it reads; where
             # the window holds no match after all, from the whole text.
             statement += f""",
+            first AS (
+                SELECT testimony_id, segment_id, {SEGMENTS_PER_HIT} + n AS o
+                FROM (
+                    SELECT hit.*, row_number() OVER (
+                        PARTITION BY testimony_id ORDER BY segment_id
+                    ) AS n FROM hit
+                    WHERE testimony_id IN (SELECT id FROM page WHERE NOT dense)
+                ) AS numbered
+                WHERE n <= {SEGMENTS_PER_HIT}
+                UNION ALL
+                SELECT page.id, f.segment_id, {SEGMENTS_PER_HIT} + f.n
+                FROM page CROSS JOIN LATERAL (
+                    SELECT e.segment_id, row_number() OVER (ORDER BY e.segment_id) AS n
+                    FROM search_segment e
+                    WHERE e.testimony_id = page.id AND {sql.match_row("e")}
+                    ORDER BY e.segment_id LIMIT {SEGMENTS_PER_HIT}
+                ) AS f
+                WHERE page.dense
+            ),
             passage AS (
-                SELECT page.id AS testimony_id, u.segment_id, min(u.o) AS o
-                FROM page, unnest(page.segments) WITH ORDINALITY AS u(segment_id, o)
-                GROUP BY page.id, u.segment_id
+                SELECT testimony_id, segment_id, min(o) AS o FROM (
+                    SELECT page.id AS testimony_id, u.segment_id, u.o
+                    FROM page, unnest(page.top) WITH ORDINALITY AS u(segment_id, o)
+                    UNION ALL SELECT * FROM first
+                ) AS both_kinds
+                GROUP BY testimony_id, segment_id
             ),
             shown AS (
                 SELECT testimony_id, segment_id, o FROM (
@@ -478,6 +612,8 @@ class PostgresSearchBackend(SearchBackend):
                 "(SELECT json_agg(json_build_array(facet, value, name_fr, name_en, n))"
                 " FROM facet)"
             )
+        if select is not None:
+            return statement + f" {select}", sql.params
         statement += f"""
             SELECT (SELECT count(*) FROM found),
                    (SELECT json_agg(json_build_array(id, score) ORDER BY place)
@@ -490,6 +626,17 @@ class PostgresSearchBackend(SearchBackend):
         self, query: Query, scope: QuerySet, size: int, *, whole: bool
     ) -> tuple[str, list]:
         return self.search_sql(query, scope, 0, size, passages=whole, facets=whole)
+
+    def asked_configurations(self, query: Query, scope: QuerySet) -> list[str]:
+        if query.is_empty or query.finds_nothing:
+            return []
+        statement, params = self.search_sql(
+            query, scope, select="SELECT row_to_json(dense) FROM dense"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            flags = cursor.fetchone()[0]
+        return [c for c in CONFIGS if flags[c]]
 
     def _page(
         self, query: Query, scope: QuerySet, offset: int, size: int, facets: bool

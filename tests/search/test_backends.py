@@ -13,7 +13,9 @@ import json
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
@@ -962,8 +964,8 @@ def write_bundle(folder, data: dict):
 # --- The contract --------------------------------------------------------------
 
 
-class BackendContract:
-    """What every search backend promises; subclassed once per engine."""
+class OnEngine:
+    """Tests of one engine, and the archive they search."""
 
     vendor = ""
 
@@ -981,6 +983,10 @@ class BackendContract:
         with django_db_blocker.unblock(), transaction.atomic():
             yield build_archive(UserFactory(groups=["curators"]))
             transaction.set_rollback(True)
+
+
+class BackendContract(OnEngine):
+    """What every search backend promises; subclassed once per engine."""
 
     def test_the_backend_is_the_one_of_the_database(self):
         assert search.get_backend().vendor == self.vendor
@@ -1593,6 +1599,8 @@ class BackendContract:
         suppress_health_check=[
             HealthCheck.function_scoped_fixture,
             HealthCheck.too_slow,
+            # Each engine's class, and PostgreSQL's ways of finding, run it.
+            HealthCheck.differing_executors,
         ],
     )
     @given(secret=secrets())
@@ -1911,6 +1919,162 @@ class PostgresBackendTests(BackendContract):
         assert found("le") == found("the") == set()
         assert found("le -chef") == set()
         assert found("the -zzz") == set()
+
+
+@contextmanager
+def finding_by(path: str | None, sample_mask: int | None = None):
+    """Search with the PostgreSQL backend's way of finding testimonies set."""
+    from testimonies.search import postgres
+
+    with ExitStack() as stack:
+        stack.enter_context(mock.patch.object(postgres, "FIND_BY", path))
+        if sample_mask is not None:
+            stack.enter_context(mock.patch.object(postgres, "SAMPLE_MASK", sample_mask))
+        yield
+
+
+def dense_flags(query: str) -> dict:
+    """Which configurations the search asks testimony by testimony."""
+    backend = search.get_backend()
+    statement, params = backend.search_sql(
+        search.parse(query),
+        visible(Tier.PUBLIC).order_by(),
+        select="SELECT row_to_json(dense) FROM dense",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchone()[0]
+
+
+# Words of the contract's archive, and some it does not hold.
+ARCHIVE_WORDS = (
+    "pluie", "vélo", "salaire", "plateforme", "platform", "moderateur", "scooter",
+    "nuit", "moderators", "la", "the", "zzz", "chef", "syndicat", "écrire",
+)  # fmt: skip
+
+
+@st.composite
+def archive_queries(draw) -> str:
+    """Queries of one or two items from ``ARCHIVE_WORDS``: words, ``or``,
+    exclusions and phrases."""
+    parts = []
+    for _ in range(draw(st.integers(1, 2))):
+        word = draw(st.sampled_from(ARCHIVE_WORDS))
+        kind = draw(st.sampled_from(("word", "word", "word", "or", "not", "phrase")))
+        if kind == "or":
+            parts.append(f"{word} or {draw(st.sampled_from(ARCHIVE_WORDS))}")
+        elif kind == "not":
+            parts.append(f"-{word}")
+        elif kind == "phrase":
+            parts.append(f'"{word} {draw(st.sampled_from(ARCHIVE_WORDS))}"')
+        else:
+            parts.append(word)
+    return " ".join(parts)
+
+
+class PostgresAskingBackendTests(PostgresBackendTests):
+    """The whole contract again, every visible testimony asked for its first
+    match (the way a word found nearly everywhere is searched), over a sample
+    that holds every segment, so that ranks and passages are those of the
+    index's way."""
+
+    @pytest.fixture(autouse=True)
+    def _asking(self):
+        with finding_by("ask", sample_mask=0):
+            yield
+
+
+class PostgresIndexBackendTests(PostgresBackendTests):
+    """The whole contract again, every match read from the index."""
+
+    @pytest.fixture(autouse=True)
+    def _reading_the_index(self):
+        with finding_by("index"):
+            yield
+
+
+class PostgresFindingTests(OnEngine):
+    """How the PostgreSQL backend chooses between its two ways of finding the
+    testimonies that match, which must always agree."""
+
+    vendor = "postgresql"
+
+    @settings(
+        max_examples=60,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+        deadline=None,
+    )
+    @given(query=archive_queries(), tier=st.sampled_from(TIERS))
+    def test_asking_each_testimony_finds_what_reading_the_index_finds(
+        self, archive, query, tier
+    ):
+        with finding_by("index"):
+            read = run(query, tier)
+        with finding_by("ask"):
+            asked = run(query, tier)
+        event("found" if read.total else "nothing found")
+        assert asked.total == read.total
+        assert sorted(slugs(asked)) == sorted(slugs(read))
+        assert facet_counts(asked) == facet_counts(read)
+        for hit in asked.hits:
+            assert len(hit.segments) <= 3
+            assert all(s.snippet.marked() for s in hit.segments)
+
+    def test_a_word_in_every_testimony_asks_them_and_a_rare_word_reads_the_index(
+        self,
+    ):
+        for n in range(10):
+            testimony = indexed_testimony(
+                f"partout-{n}", "Le quai est froid ce matin.", language="fr"
+            )
+            for minute in range(1, 6):
+                text = "Le quai encore." if minute != 3 or n else "Un ornithologue."
+                services.segment_create(
+                    testimony=testimony,
+                    start=200 + 60 * minute,
+                    end=245 + 60 * minute,
+                    speaker="narrator",
+                    text=text,
+                )
+        search.get_backend().refresh_statistics()
+        with finding_by(None, sample_mask=0):
+            assert dense_flags("quai")["archive_fr"] is True
+            assert dense_flags("ornithologue")["archive_fr"] is False
+            assert dense_flags("ornithologue")["anywhere"] is False
+            assert found("quai") == {f"partout-{n}" for n in range(10)}
+            assert found("ornithologue") == {"partout-0"}
+            [hit] = run("ornithologue").hits
+            assert [s.snippet.marked() for s in hit.segments] == [["ornithologue"]]
+            assert all(len(h.segments) == 3 for h in run("quai").hits)
+
+    def test_the_sample_is_read_from_indexes_of_its_own(self):
+        from testimonies.search import postgres
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes"
+                " WHERE tablename = 'search_segment' AND indexname LIKE '%%sample'"
+            )
+            definitions = dict(cursor.fetchall())
+        assert set(definitions) == {
+            "search_segment_fr_sample",
+            "search_segment_en_sample",
+            "search_segment_simple_sample",
+        }
+        for definition in definitions.values():
+            assert f"& {postgres.SAMPLE_MASK})" in definition
+        # The search's own condition implies the indexes' predicate: the
+        # database can read the sample from them (and must, without others).
+        statement, params = search.get_backend().search_sql(
+            search.parse("quai"),
+            visible(Tier.PUBLIC).order_by(),
+            select="SELECT count(*) FROM sample",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + statement, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "search_segment_fr_sample" in plan
 
 
 class SqliteBackendTests(BackendContract):
