@@ -442,18 +442,55 @@ class SearchBackend:
     def _hits(self, found: "Page") -> list[TestimonyHit]:
         if not found.shown:
             return []
-        testimonies = {
-            testimony.pk: testimony
-            for testimony in Testimony.objects.select_related("narrator")
-            .only(*HIT_FIELDS)
-            .filter(pk__in=[r.pk for r in found.shown])
-            .order_by()
-        }
+        testimonies = found.testimonies
+        if testimonies is None:
+            testimonies = {
+                testimony.pk: testimony
+                for testimony in Testimony.objects.select_related("narrator")
+                .only(*HIT_FIELDS)
+                .filter(pk__in=[r.pk for r in found.shown])
+                .order_by()
+            }
         return [
             TestimonyHit(testimonies[r.pk], r.score, found.segments.get(r.pk, []))
             for r in found.shown
             if r.pk in testimonies
         ]
+
+
+def hit_columns() -> list[tuple[type, str, str]]:
+    """What a hit loads, as (model, field attname, column of its table), the
+    testimony's primary key and narrator first, then ``HIT_FIELDS``."""
+    columns = [(Testimony, "id", "id"), (Testimony, "narrator_id", "narrator_id")]
+    columns.append((Narrator, "id", "id"))
+    for name in HIT_FIELDS:
+        owner, _sep, attribute = name.rpartition("__")
+        model = Narrator if owner == "narrator" else Testimony
+        field = model._meta.get_field(attribute)
+        columns.append((model, field.attname, field.column))
+    return columns
+
+
+def hits_from_rows(rows) -> dict[int, Testimony]:
+    """Testimonies (with their narrators) from rows of ``hit_columns`` values,
+    as JSON gives them back: each value is read by its own field."""
+    columns = hit_columns()
+    db = connection.alias
+    testimonies = {}
+    for row in rows:
+        values: dict[type, dict[str, object]] = {Testimony: {}, Narrator: {}}
+        for (model, attname, _column), value in zip(columns, row, strict=True):
+            field = model._meta.get_field(attname)
+            values[model][attname] = None if value is None else field.to_python(value)
+        loaded = {}
+        for model, fields in values.items():
+            concrete = model._meta.concrete_fields
+            ordered = [f.attname for f in concrete if f.attname in fields]
+            loaded[model] = model.from_db(db, ordered, [fields[a] for a in ordered])
+        testimony = loaded[Testimony]
+        testimony.narrator = loaded[Narrator]
+        testimonies[testimony.pk] = testimony
+    return testimonies
 
 
 class Ranked(NamedTuple):
@@ -473,6 +510,8 @@ class Page:
     facets: dict[str, list[FacetValue]] | None
     # Every matching testimony, where facets are still to be counted.
     matched: list[int] | None = None
+    # The testimonies shown (``HIT_FIELDS`` loaded), where the engine read them.
+    testimonies: dict[int, Testimony] | None = None
 
 
 # --- What the index holds of a testimony ---------------------------------------

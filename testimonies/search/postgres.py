@@ -8,6 +8,7 @@ query is read once per configuration and each entry meets its own reading.
 from django.db import connection
 from django.db.models import QuerySet
 
+from ..models import Narrator, Testimony
 from .base import (
     MARK_CLOSE,
     MARK_OPEN,
@@ -21,6 +22,8 @@ from .base import (
     Snippet,
     facet_statement,
     facet_values,
+    hit_columns,
+    hits_from_rows,
 )
 from .query import Item, Query
 
@@ -511,8 +514,9 @@ class PostgresSearchBackend(SearchBackend):
                 ) AS ordered
                 WHERE place > {int(offset)} AND place <= {int(offset) + int(size)}
             )"""
-        lines = facet_rows = "NULL::json"
+        lines = facet_rows = rows = "NULL::json"
         if passages:
+            rows = self._hit_rows()
             # The best ranked segments, then the first matches, each once: as
             # many as a hit shows. Headlines are built for these alone, and
             # from a window of whole words around the first word that may
@@ -618,7 +622,7 @@ class PostgresSearchBackend(SearchBackend):
             SELECT (SELECT count(*) FROM found),
                    (SELECT json_agg(json_build_array(id, score) ORDER BY place)
                     FROM page),
-                   {lines}, {facet_rows}
+                   {lines}, {facet_rows}, {rows}
         """
         return statement, sql.params
 
@@ -638,13 +642,27 @@ class PostgresSearchBackend(SearchBackend):
             flags = cursor.fetchone()[0]
         return [c for c in CONFIGS if flags[c]]
 
+    @staticmethod
+    def _hit_rows() -> str:
+        """The page's testimonies, each an array of ``hit_columns``."""
+        q = connection.ops.quote_name
+        alias = {Testimony: "t", Narrator: "n"}
+        values = ", ".join(
+            f"{alias[model]}.{q(column)}" for model, _attname, column in hit_columns()
+        )
+        return (
+            f"(SELECT json_agg(json_build_array({values})) FROM page"
+            f" JOIN {q(Testimony._meta.db_table)} t ON t.id = page.id"
+            f" JOIN {q(Narrator._meta.db_table)} n ON n.id = t.narrator_id)"
+        )
+
     def _page(
         self, query: Query, scope: QuerySet, offset: int, size: int, facets: bool
     ) -> Page:
         statement, params = self.search_sql(query, scope, offset, size, facets=facets)
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
-            total, shown, lines, counted = cursor.fetchone()
+            total, shown, lines, counted, rows = cursor.fetchone()
         segments: dict[int, list[SegmentHit]] = {}
         for testimony_id, pk, position, start, speaker, headline in lines or ():
             segments.setdefault(testimony_id, []).append(
@@ -655,4 +673,5 @@ class PostgresSearchBackend(SearchBackend):
             [Ranked(pk, float(score)) for pk, score in shown or ()],
             segments,
             facet_values(counted or ()) if facets else None,
+            testimonies=hits_from_rows(rows or ()),
         )

@@ -991,6 +991,32 @@ class BackendContract(OnEngine):
     def test_the_backend_is_the_one_of_the_database(self):
         assert search.get_backend().vendor == self.vendor
 
+    def test_a_hit_holds_its_testimony_as_the_orm_loads_it(self, archive):
+        from testimonies.search.base import HIT_FIELDS
+
+        results = run(EVERYWHERE, Tier.STAFF)
+        assert len(results.hits) > 3
+        ids = [hit.testimony.pk for hit in results.hits]
+        loaded = Testimony.objects.select_related("narrator").only(*HIT_FIELDS)
+        expected = loaded.in_bulk(ids)
+        for hit in results.hits:
+            testimony, reference = hit.testimony, expected[hit.testimony.pk]
+            assert testimony.get_deferred_fields() == reference.get_deferred_fields()
+            narrator = testimony.narrator
+            assert narrator.get_deferred_fields() == (
+                reference.narrator.get_deferred_fields()
+            )
+            for name in HIT_FIELDS:
+                owner, _sep, attribute = name.rpartition("__")
+                ours = narrator if owner else testimony
+                theirs = reference.narrator if owner else reference
+                assert getattr(ours, attribute) == getattr(theirs, attribute), name
+                assert type(getattr(ours, attribute)) is type(
+                    getattr(theirs, attribute)
+                )
+            assert narrator.pk == reference.narrator_id == testimony.narrator_id
+            assert not testimony._state.adding and not narrator._state.adding
+
     def test_the_archive_built_through_the_services_is_indexed_exactly(self, archive):
         assert_index_exact()
 
