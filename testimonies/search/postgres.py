@@ -31,9 +31,12 @@ CONFIG_BY_LANGUAGE = {"fr": "archive_fr", "en": "archive_en"}
 OTHER_CONFIG = "archive_simple"
 CONFIGS = (*CONFIG_BY_LANGUAGE.values(), OTHER_CONFIG)
 # Segment ranks are computed over at most this many matches: past it, a word
-# is so common that rank says little, and reading every vector would be slow.
+# is so common that rank says little, and ranking every match would be slow.
 # The matches ranked are a fixed sample, spread over the archive by a hash of
-# their ids: the same whatever plan the database picks.
+# their ids: the same whatever plan the database picks. Each is ranked as it is
+# read from the index, while its vector is at hand: those whose hash has as many
+# low zero bits as bring the matches the sample foresees down to about this
+# number (where testimonies are asked, the sample's own matches).
 # Testimonies outside it fall back to their metadata rank and number of matches
 # (of sampled matches, where the testimonies are asked: see FIND_BY).
 RANK_CANDIDATES = 500
@@ -179,9 +182,13 @@ class _Sql:
 
     def sparse_matches(self) -> str:
         """Every match, read from the index, in the configurations that are not
-        dense; one branch each, which the database skips when it is."""
+        dense (one branch each, which the database skips when it is), ranked if
+        its hash puts it among the candidates (``rank_mask``)."""
         return " UNION ALL ".join(
-            f"SELECT e.segment_id, e.testimony_id FROM search_segment e"
+            f"SELECT e.segment_id, e.testimony_id,"
+            f" CASE WHEN (hashint8(e.segment_id) & (SELECT bits FROM rank_mask)) = 0"
+            f" THEN ts_rank_cd(e.vector, (SELECT {c} FROM q)) END AS rank"
+            f" FROM search_segment e"
             f" WHERE e.config = '{c}'::regconfig AND e.vector @@ (SELECT {c} FROM q)"
             f" AND NOT (SELECT {c} FROM dense)"
             for c in CONFIGS
@@ -410,8 +417,19 @@ class PostgresSearchBackend(SearchBackend):
             WITH {sql.queries(query)},
             scope (pk, language) AS ({sql.embed(scope_sql, scope_params)}),
             sample AS MATERIALIZED (
-                SELECT e.segment_id, e.testimony_id, e.config FROM search_segment e
+                SELECT e.segment_id, e.testimony_id, e.config,
+                       ts_rank_cd(e.vector, {sql.tsquery("e")}) AS rank
+                FROM search_segment e
                 WHERE {sql.match("e")} AND {sql.sampled("e")}
+            ),
+            rank_mask AS MATERIALIZED (
+                SELECT CASE WHEN n <= 1 THEN 0
+                            ELSE (1 << least(30, ceil(log(2, n))::int)) - 1
+                       END AS bits
+                FROM (
+                    SELECT count(*) * {SAMPLE_MASK + 1}.0 / {RANK_CANDIDATES} AS n
+                    FROM sample
+                ) AS foreseen
             ),
             entry AS MATERIALIZED (
                 SELECT pk, {_language_to_config("language")} AS config FROM scope
@@ -462,20 +480,16 @@ class PostgresSearchBackend(SearchBackend):
                 GROUP BY near.testimony_id
             ),
             ranked AS (
-                SELECT e.testimony_id, e.segment_id,
-                       ts_rank_cd(e.vector, {sql.tsquery("e")}) AS rank
-                FROM search_segment e
-                WHERE e.segment_id IN (
-                    SELECT segment_id FROM (
-                        SELECT segment_id, testimony_id FROM hit
-                        UNION ALL
-                        SELECT segment_id, testimony_id FROM sample
-                        WHERE testimony_id IN (SELECT testimony_id FROM near)
-                    ) AS candidate
-                    WHERE testimony_id IN (SELECT testimony_id FROM per)
-                    ORDER BY hashint8(segment_id), segment_id
-                    LIMIT {RANK_CANDIDATES}
-                )
+                SELECT testimony_id, segment_id, rank FROM (
+                    SELECT segment_id, testimony_id, rank FROM hit
+                    WHERE rank IS NOT NULL
+                    UNION ALL
+                    SELECT segment_id, testimony_id, rank FROM sample
+                    WHERE testimony_id IN (SELECT testimony_id FROM near)
+                ) AS candidate
+                WHERE testimony_id IN (SELECT testimony_id FROM per)
+                ORDER BY hashint8(segment_id), segment_id
+                LIMIT {RANK_CANDIDATES}
             ),
             best AS (
                 SELECT testimony_id, max(rank) AS rank,
