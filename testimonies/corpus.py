@@ -1248,9 +1248,9 @@ def corpus_seed(
         if indexing:
             indexing()
         indexed = time.perf_counter()
-        search.index_testimonies(report.testimony_ids)
-        # A bulk write: the planner needs to see the new sizes before searching.
-        search.get_backend().refresh_statistics()
+        # A bulk write: the index is rebuilt whole, which builds its text
+        # indexes in bulk and lets the planner see the new sizes.
+        search.get_backend().rebuild()
         report.index_seconds = time.perf_counter() - indexed
     report.generation_seconds = generation
     report.seconds = time.perf_counter() - began

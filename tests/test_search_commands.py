@@ -96,3 +96,47 @@ def test_rebuild_restores_an_index_emptied_behind_the_services(archive):
     assert out.rstrip().endswith(" s")
     assert backend.entries() == expected
     assert _run("search", "plateforme").startswith("1 testimonies")
+
+
+def _text_indexes() -> dict[str, str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return dict(search.get_backend()._text_indexes(cursor))
+
+
+def test_rebuild_builds_the_same_text_indexes_again_in_bulk(archive):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's text indexes")
+    before = _text_indexes()
+    assert len(before) == 7
+    # Entries go straight into the index, with no pending list to read through.
+    assert all("fastupdate=off" in definition for definition in before.values())
+    _run("rebuild_search_index", "--no-progress")
+    assert _text_indexes() == before
+    backend = search.get_backend()
+    assert backend.entries() == backend.expected_entries()
+    assert _run("search", "plateforme").startswith("1 testimonies")
+
+
+def test_a_failed_rebuild_leaves_the_index_and_its_text_indexes_as_they_were(
+    archive, monkeypatch
+):
+    from django.db import connection
+
+    backend = search.get_backend()
+    entries = backend.entries()
+    before = _text_indexes() if connection.vendor == "postgresql" else {}
+
+    def fail(testimony_ids):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(type(backend), "_write_segments", lambda self, ids: fail(ids))
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        backend.rebuild()
+    assert backend.entries() == entries
+    if connection.vendor == "postgresql":
+        assert _text_indexes() == before
+    assert _run("search", "plateforme").startswith("1 testimonies")

@@ -217,11 +217,12 @@ def test_a_slug_already_taken_fails_naming_it_and_writes_nothing():
 def test_a_failure_while_indexing_leaves_the_archive_as_it_was(monkeypatch):
     before = archive_counts()
 
-    def fail(ids):
+    def fail(self, ids):
         raise RuntimeError("index unavailable")
 
-    monkeypatch.setattr(corpus.search, "index_testimonies", fail)
-    with pytest.raises(RuntimeError):
+    backend = type(corpus.search.get_backend())
+    monkeypatch.setattr(backend, "_write_segments", fail)
+    with pytest.raises(RuntimeError, match="index unavailable"):
         seed("--testimonies", "3", "--minutes", "2")
     assert archive_counts() == before
 

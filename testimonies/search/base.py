@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     ExpressionWrapper,
@@ -290,20 +290,24 @@ class SearchBackend:
         raise NotImplementedError
 
     def rebuild(self, progress: Progress | None = None, batch: int = 50) -> int:
-        """Empty the index and write it again from public text; returns the
-        number of segments indexed."""
-        self._clear()
-        ids = list(
-            Testimony.objects.searchable().order_by("pk").values_list("pk", flat=True)
-        )
-        for offset in range(0, len(ids), batch):
-            chunk = ids[offset : offset + batch]
-            self._write_metadata(metadata_documents(chunk))
-            self._write_segments(chunk)
-            if progress:
-                progress(len(chunk))
-        self.refresh_statistics()
-        return self.count_segments()
+        """Empty the index and write it again from public text, in one
+        transaction (a failure leaves it as it was); returns the number of
+        segments indexed."""
+        with transaction.atomic():
+            self._clear()
+            ids = list(
+                Testimony.objects.searchable()
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            for offset in range(0, len(ids), batch):
+                chunk = ids[offset : offset + batch]
+                self._write_metadata(metadata_documents(chunk))
+                self._write_segments(chunk)
+                if progress:
+                    progress(len(chunk))
+            self.refresh_statistics()
+            return self.count_segments()
 
     def refresh_statistics(self) -> None:
         """Let the engine's planner learn the index's new shape after a bulk write."""

@@ -65,7 +65,7 @@ class Command(BaseCommand):
         def indexing() -> None:
             bar.close()
             if verbosity > 0:
-                self.stdout.write(f"Indexing {testimonies:,} testimonies for search…")
+                self.stdout.write("Rebuilding the search index…")
 
         try:
             report = corpus_seed(
