@@ -54,6 +54,17 @@ FIND_BY: str | None = None
 # the first word that may match: a headline shows at most 2 × 24 words.
 WINDOW = 320
 WINDOW_BEFORE = 100
+# The accented forms of unaccented letters, for finding a term in text as it is.
+ACCENTED = (
+    ("a", "àâäáãå"),
+    ("c", "ç"),
+    ("e", "éèêëę"),
+    ("i", "îïíì"),
+    ("n", "ñ"),
+    ("o", "ôöóòõø"),
+    ("u", "ùûüú"),
+    ("y", "ÿý"),
+)
 HEADLINE_OPTIONS = (
     f'StartSel="{MARK_OPEN}", StopSel="{MARK_CLOSE}", MaxFragments=2, '
     'MaxWords=24, MinWords=10, ShortWord=2, FragmentDelimiter=" … "'
@@ -101,11 +112,19 @@ class _Sql:
 
     def _near(self, config: str, words: str) -> str:
         # The start of each term (less its last letter, which stemmers may
-        # change: "happy", "happi"), at the start of a word of lower-cased,
-        # unaccented text; NULL when the query keeps no term.
+        # change: "happy", "happi"), at the start of a word, for text read
+        # without regard to case (the "i" flag where it is used); each letter
+        # stands for its accented forms too (terms are unaccented); NULL when
+        # the query keeps no term. A form missed here (a ligature) only costs
+        # a headline read from the whole text.
+        prefix = (
+            r"regexp_replace(left(t, greatest(3, length(t) - 1)),"
+            r" '([^[:alnum:]])', '\\\1', 'g')"
+        )
+        for letter, forms in ACCENTED:
+            prefix = f"replace({prefix}, '{letter}', '[{letter}{forms}]')"
         return (
-            r"(SELECT '\m(?:' || string_agg(regexp_replace(left(t, greatest(3,"
-            r" length(t) - 1)), '([^[:alnum:]])', '\\\1', 'g'), '|') || ')'"
+            rf"(SELECT '\m(?:' || string_agg({prefix}, '|') || ')'"
             f" FROM unnest(tsvector_to_array(to_tsvector('{config}',"
             f" {self.p(words)}))) AS t)"
         )
@@ -611,8 +630,8 @@ class PostgresSearchBackend(SearchBackend):
                 -- copying its expression into every later use).
                 CROSS JOIN LATERAL (
                     SELECT CASE WHEN length(s.public_text) <= {WINDOW} THEN 0
-                           ELSE coalesce(regexp_instr(lower(unaccent(s.public_text)),
-                                                      {sql.tsquery("e", "_near")}), 0)
+                           ELSE coalesce(regexp_instr(s.public_text,
+                                    {sql.tsquery("e", "_near")}, 1, 1, 0, 'i'), 0)
                            END AS at
                     OFFSET 0
                 ) AS term
