@@ -149,17 +149,18 @@ class _Sql:
             f" FROM (SELECT {positive} AS p, {negative} AS n) AS x)"
         )
 
+    @staticmethod
+    def matches_in(alias: str, config: str) -> str:
+        """The entry is of this configuration and meets the query as it reads
+        it: the condition the configuration's text indexes serve."""
+        return (
+            f"({alias}.config = '{config}'::regconfig AND {alias}.vector @@ "
+            f"(SELECT {config} FROM q))"
+        )
+
     def match(self, alias: str) -> str:
         """The entry meets the query as read by the entry's own configuration."""
-        return (
-            "("
-            + " OR ".join(
-                f"({alias}.config = '{c}'::regconfig AND {alias}.vector @@ "
-                f"(SELECT {c} FROM q))"
-                for c in CONFIGS
-            )
-            + ")"
-        )
+        return "(" + " OR ".join(self.matches_in(alias, c) for c in CONFIGS) + ")"
 
     def match_row(self, alias: str) -> str:
         """As ``match``, in a form no text index can serve: for rows already
@@ -209,8 +210,7 @@ class _Sql:
             f" CASE WHEN (hashint8(e.segment_id) & (SELECT bits FROM rank_mask)) = 0"
             f" THEN ts_rank_cd(e.vector, (SELECT {c} FROM q)) END AS rank"
             f" FROM search_segment e"
-            f" WHERE e.config = '{c}'::regconfig AND e.vector @@ (SELECT {c} FROM q)"
-            f" AND NOT (SELECT {c} FROM dense)"
+            f" WHERE {self.matches_in('e', c)} AND NOT (SELECT {c} FROM dense)"
             for c in CONFIGS
         )
 
@@ -619,8 +619,8 @@ class PostgresSearchBackend(SearchBackend):
             line AS (
                 SELECT shown.testimony_id, shown.o, s.id, s.position, s.start,
                        s.speaker,
-                       CASE WHEN strpos(near.headline, {_literal(MARK_OPEN)}) > 0
-                            THEN near.headline
+                       CASE WHEN strpos(windowed.headline, {_literal(MARK_OPEN)}) > 0
+                            THEN windowed.headline
                             ELSE {sql.headline("e", "s.public_text")}
                        END AS headline
                 FROM shown
@@ -660,7 +660,7 @@ class PostgresSearchBackend(SearchBackend):
                 ) AS excerpt
                 CROSS JOIN LATERAL (
                     SELECT {sql.headline("e", "excerpt.text")} AS headline OFFSET 0
-                ) AS near
+                ) AS windowed
             )"""
             lines = (
                 "(SELECT json_agg(json_build_array(testimony_id, id, position,"
