@@ -634,11 +634,21 @@ def facet_statement(ids_sql: str) -> tuple[str, tuple]:
             " '' AS name_fr, '' AS name_en, count(*) AS n FROM base b GROUP BY 2"
         )
 
-    def many(facet: str, value: str, names: str, joins: str) -> str:
-        # DISTINCT: a testimony may appear more than once in an episode.
+    def many(facet: str, value: str, names: str, link: str, named: str) -> str:
+        # Counted by the related row's id (``l.related``: ``link`` joins its
+        # through table to ``base``), which alone is narrow to sort; ``named``
+        # joins the slug and names to the few counts. DISTINCT: a testimony
+        # may appear more than once in an episode.
         return (
-            f"SELECT '{facet}', {value}, {names}, count(DISTINCT {column['pk']})"
-            f" FROM base b {joins} GROUP BY 2, 3, 4"
+            f"SELECT '{facet}', {value}, {names}, c.n FROM ("
+            f"SELECT l.related AS id, count(DISTINCT {column['pk']}) AS n"
+            f" FROM base b JOIN {link} GROUP BY 1) AS c {named}"
+        )
+
+    def through(table_name: str, own: str, related: str, joined: str) -> str:
+        return (
+            f"(SELECT {own} AS own, {related} AS related FROM {table_name}) AS l"
+            f" ON l.own = {joined}"
         )
 
     parts = [
@@ -651,22 +661,27 @@ def facet_statement(ids_sql: str) -> tuple[str, tuple]:
             "job_type",
             "j.slug",
             "j.name_fr, j.name_en",
-            f"JOIN {jobs_through} nj ON nj.{jobs_own} = {column['narrator_id']}"
-            f" JOIN {jobs} j ON j.id = nj.{jobs_other}",
+            through(jobs_through, jobs_own, jobs_other, column["narrator_id"]),
+            f"JOIN {jobs} j ON j.id = c.id",
         ),
         many(
             "theme",
             "th.slug",
             "th.name_fr, th.name_en",
-            f"JOIN {themes_through} tt ON tt.{themes_own} = {column['pk']}"
-            f" JOIN {themes} th ON th.id = tt.{themes_other}",
+            through(themes_through, themes_own, themes_other, column["pk"]),
+            f"JOIN {themes} th ON th.id = c.id",
         ),
         many(
             "episode",
             "se.slug || '/' || ep.slug",
             "ep.title, ep.title",
-            f"JOIN {table(Appearance)} ap ON ap.{q(appearing.column)} = {column['pk']}"
-            f" JOIN {table(episode.related_model)} ep ON ep.id = ap.{q(episode.column)}"
+            through(
+                table(Appearance),
+                q(appearing.column),
+                q(episode.column),
+                column["pk"],
+            ),
+            f"JOIN {table(episode.related_model)} ep ON ep.id = c.id"
             f" JOIN {table(series.related_model)} se ON se.id = ep.{q(series.column)}",
         ),
     ]
