@@ -781,7 +781,7 @@ def format_report(report: dict) -> str:
     )
     if asked := [q for q in report["queries"] if q.get("asked")]:
         lines.append(
-            f"found by asking each visible testimony for a match (in"
+            f"found by asking the testimonies, from their words (in"
             f" {', '.join(sorted({c for q in asked for c in q['asked']}))}):"
             f" {len(asked)} of {len(report['queries'])} queries; the rest read every"
             " match from the index"

@@ -41,3 +41,23 @@ class TestimonyEntry(models.Model):
 
     def __str__(self) -> str:
         return f"search entry of testimony {self.pk}"
+
+
+class WordsEntry(models.Model):
+    """Every term of a testimony's indexed segments, once (PostgreSQL only): it
+    tells at little cost which testimonies hold a word somewhere."""
+
+    testimony = models.OneToOneField(
+        "testimonies.Testimony",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        db_table = "search_words"
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"search words of testimony {self.pk}"

@@ -39,7 +39,8 @@ CONFIGS = (*CONFIG_BY_LANGUAGE.values(), OTHER_CONFIG)
 # low zero bits as bring the matches the sample foresees down to about this
 # number (where testimonies are asked, the sample's own matches).
 # Testimonies outside it fall back to their metadata rank and number of matches
-# (of sampled matches, where the testimonies are asked: see FIND_BY).
+# (of sampled matches, where the testimonies are asked: see FIND_BY). Where the
+# sample foresees no more matches than this, they are all read and ranked.
 RANK_CANDIDATES = 500
 # A fixed sample of one segment in 16 (by a hash of its id) has indexes of its
 # own (see migration 0002, which writes this mask too): it tells at little cost
@@ -47,7 +48,10 @@ RANK_CANDIDATES = 500
 SAMPLE_MASK = 15
 # How a query's matching testimonies are found, in each configuration: None
 # chooses per query, by the sample, between reading every match from the index
-# ("index") and asking each visible testimony for its first match ("ask").
+# ("index") and asking the testimonies ("ask"): those whose words (every term
+# of their segments, one entry each) hold the query's terms, or every visible
+# one where a phrase or an exclusion leaves words no say; each asked for its
+# first match, or none asked where holding a term is a match.
 # Both find the same testimonies; setting one is for tests and measurements.
 FIND_BY: str | None = None
 # Characters of text a headline is first built from, from WINDOW_BEFORE before
@@ -103,12 +107,25 @@ class _Sql:
         return sql
 
     def queries(self, query: Query) -> str:
-        """A CTE ``q`` holding the query as each configuration reads it, and
-        (``<config>_near``) a pattern that finds where its words may be."""
+        """A CTE ``q`` holding the query as each configuration reads it;
+        (``<config>_near``) a pattern that finds where its words may be; and
+        what a testimony's words (``search_words``) tell of it: whether a
+        testimony that matches holds every term somewhere (``<config>_narrows``:
+        no phrase, no exclusion), and whether one that holds a term matches
+        (``<config>_exact``: terms joined by or alone). Read from the query's
+        text, where these signs are its operators (a term that holds one only
+        costs the shortcut)."""
         columns = [f"{self._tsquery(c, query)} AS {c}" for c in CONFIGS]
         words = " ".join(i.text for clause in query.clauses for i in clause)
         columns += [f"{self._near(c, words)} AS {c}_near" for c in CONFIGS]
-        return f"q AS MATERIALIZED (SELECT {', '.join(columns)})"
+        flags = [
+            f"{c}::text !~ '[<!:]' AS {c}_narrows, {c}::text !~ '[&<!:]' AS {c}_exact"
+            for c in CONFIGS
+        ]
+        return (
+            f"q AS MATERIALIZED (SELECT *, {', '.join(flags)}"
+            f" FROM (SELECT {', '.join(columns)}) AS read)"
+        )
 
     def _near(self, config: str, words: str) -> str:
         # The start of each term (less its last letter, which stemmers may
@@ -173,18 +190,30 @@ class _Sql:
 
     def dense_flags(self) -> str:
         """One boolean column per configuration, and ``anywhere``: whether
-        asking each visible testimony for its first match reads fewer segments
-        than the index holds matches, by the sample. Asking reads about
+        asking the visible testimonies for their first match reads fewer
+        segments than the index holds matches, by the sample, and the sample
+        foresees more matches than are ranked (below that, reading them all
+        ranks them all).
+
+        The testimonies asked are those whose words hold every term, where the
+        query allows (``_narrows``), else every visible one. Asking reads about
         segments / (matches + 1) of a testimony, matches taken as spread evenly;
         where the sample shows them bunched in fewer testimonies than an even
-        spread would (half as many), the index is read."""
+        spread would (half as many), the index is read. Where a testimony's
+        words holding a term is a match (``_exact``), asking reads nothing."""
         share = f"{SAMPLE_MASK + 1}.0"
-        per = f"(v.hits * {share} / v.visible)"
-        asked = f"v.visible * size.segments / ({per} + 1)"
-        read = f"coalesce(m.n, 0) * {share}"
-        spread = "v.seen * 2 >= v.visible * (1 - exp(-v.hits::float / v.visible))"
+        # v.target: the testimonies that would be asked.
+        per = f"(v.hits * {share} / greatest(v.target, 1))"
+        asked = (
+            f"(CASE WHEN v.exact THEN 0 ELSE v.target * v.segments / ({per} + 1) END)"
+        )
+        read = f"v.sampled * {share}"
+        spread = (
+            "(v.exact OR v.seen * 2 >= v.target"
+            " * (1 - exp(-v.hits::float / greatest(v.target, 1))))"
+        )
         cheaper = {"ask": "true", "index": "false"}.get(
-            FIND_BY, f"({asked} <= {read} AND {spread})"
+            FIND_BY, f"({asked} <= {read} AND {read} > {RANK_CANDIDATES} AND {spread})"
         )
         flags = [
             f"coalesce(bool_or(v.config = '{c}'::regconfig AND {cheaper}), false)"
@@ -192,6 +221,26 @@ class _Sql:
             for c in CONFIGS
         ]
         return ", ".join([*flags, f"coalesce(bool_or({cheaper}), false) AS anywhere"])
+
+    @staticmethod
+    def flags() -> str:
+        """What a testimony's words tell of the query (see ``queries``), one
+        row per configuration."""
+        return " UNION ALL ".join(
+            f"SELECT '{c}'::regconfig AS config, {c}_narrows AS narrows,"
+            f" {c}_exact AS exact FROM q"
+            for c in CONFIGS
+        )
+
+    def holding_words(self) -> str:
+        """The testimonies whose words hold the query's terms, in the
+        configurations where that is worth knowing (``_narrows``): one branch
+        each, which the database skips where it is not."""
+        return " UNION ALL ".join(
+            f"SELECT testimony_id FROM search_words_holding('{c}',"
+            f" (SELECT {c} FROM q)) AS testimony_id WHERE (SELECT {c}_narrows FROM q)"
+            for c in CONFIGS
+        )
 
     def is_dense(self, alias: str) -> str:
         """The entry's testimonies are asked for this query (its configuration
@@ -232,14 +281,62 @@ class PostgresSearchBackend(SearchBackend):
 
     # --- writing ------------------------------------------------------------
 
+    def __init__(self) -> None:
+        # While a change is under way, the testimonies whose words entry is to
+        # be written again once it ends (see ``_words_changed``).
+        self._stale: set[int] | None = None
+
     def remove_testimonies(self, testimony_ids) -> None:
         ids = list(testimony_ids)
         with connection.cursor() as cursor:
+            for table in ("search_segment", "search_testimony", "search_words"):
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE testimony_id = ANY(%s)", [ids]
+                )
+
+    def index_segments(self, segment_ids) -> None:
+        # Removing the old entries and writing the new ones change the same
+        # testimonies' words: written once, when both are done.
+        outermost = self._stale is None
+        if outermost:
+            self._stale = set()
+        try:
+            super().index_segments(segment_ids)
+            if outermost and self._stale:
+                self._write_words(sorted(self._stale))
+        finally:
+            if outermost:
+                self._stale = None
+
+    def _words_changed(self, testimony_ids) -> None:
+        """These testimonies' segment entries changed: so do their words."""
+        ids = set(testimony_ids)
+        if self._stale is not None:
+            self._stale.update(ids)
+        elif ids:
+            self._write_words(sorted(ids))
+
+    def _write_words(self, testimony_ids: list[int]) -> None:
+        """Write again each testimony's words: every term of its segments'
+        entries, once and without positions (none where it has no term)."""
+        with connection.cursor() as cursor:
             cursor.execute(
-                "DELETE FROM search_segment WHERE testimony_id = ANY(%s)", [ids]
+                "DELETE FROM search_words WHERE testimony_id = ANY(%s)",
+                [testimony_ids],
             )
+            # In the testimony's configuration, as its entries are written.
             cursor.execute(
-                "DELETE FROM search_testimony WHERE testimony_id = ANY(%s)", [ids]
+                f"""
+                INSERT INTO search_words (testimony_id, config, vector)
+                SELECT t.id, {_language_to_config("t.language")},
+                       array_to_tsvector(array_agg(DISTINCT term.lexeme))
+                FROM search_segment e
+                JOIN testimonies_testimony t ON t.id = e.testimony_id
+                CROSS JOIN LATERAL unnest(e.vector) AS term
+                WHERE e.testimony_id = ANY(%s)
+                GROUP BY t.id, t.language
+                """,
+                [testimony_ids],
             )
 
     def _present(self, testimony_ids: list[int]) -> set[int]:
@@ -254,8 +351,11 @@ class PostgresSearchBackend(SearchBackend):
     def _remove_segments(self, segment_ids: list[int]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
-                "DELETE FROM search_segment WHERE segment_id = ANY(%s)", [segment_ids]
+                "DELETE FROM search_segment WHERE segment_id = ANY(%s)"
+                " RETURNING testimony_id",
+                [segment_ids],
             )
+            self._words_changed(row[0] for row in cursor.fetchall())
 
     def _remove_metadata(self, testimony_ids: list[int]) -> None:
         with connection.cursor() as cursor:
@@ -266,14 +366,15 @@ class PostgresSearchBackend(SearchBackend):
 
     def _clear(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE search_segment, search_testimony")
+            cursor.execute("TRUNCATE search_segment, search_testimony, search_words")
 
     def refresh_statistics(self) -> None:
         # Without them the planner guesses a handful of matches for any word
         # (autovacuum may be off, or not yet come round).
         with connection.cursor() as cursor:
             cursor.execute(
-                "ANALYZE search_segment, search_testimony, testimonies_testimony,"
+                "ANALYZE search_segment, search_testimony, search_words,"
+                " testimonies_testimony,"
                 " testimonies_segment, testimonies_consentrecord"
             )
 
@@ -283,7 +384,7 @@ class PostgresSearchBackend(SearchBackend):
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes"
             " WHERE schemaname = current_schema()"
-            " AND tablename IN ('search_segment', 'search_testimony')"
+            " AND tablename IN ('search_segment', 'search_testimony', 'search_words')"
             " AND indexdef LIKE '%% USING gin %%' ORDER BY indexname"
         )
         return cursor.fetchall()
@@ -302,6 +403,8 @@ class PostgresSearchBackend(SearchBackend):
             return count
 
     def _insert_segments(self, where: str, ids: list[int]) -> None:
+        """Write the entries of the segments ``where`` lists, and then the
+        words of their testimonies."""
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
@@ -314,9 +417,11 @@ class PostgresSearchBackend(SearchBackend):
                     SELECT {_language_to_config("t.language")} AS config
                 ) c
                 WHERE {where} = ANY(%s)
+                RETURNING testimony_id
                 """,
                 [ids],
             )
+            self._words_changed(row[0] for row in cursor.fetchall())
 
     def _write_segments(self, testimony_ids: list[int]) -> None:
         self._insert_segments("s.testimony_id", testimony_ids)
@@ -368,7 +473,11 @@ class PostgresSearchBackend(SearchBackend):
                 "SELECT testimony_id, config::text, vector::text FROM search_testimony"
             )
             testimonies = {row[0]: row[1:] for row in cursor.fetchall()}
-        return {"segments": segments, "testimonies": testimonies}
+            cursor.execute(
+                "SELECT testimony_id, config::text, vector::text FROM search_words"
+            )
+            words = {row[0]: row[1:] for row in cursor.fetchall()}
+        return {"segments": segments, "testimonies": testimonies, "words": words}
 
     def expected_entries(self) -> dict:
         from ..models import Testimony
@@ -412,7 +521,24 @@ class PostgresSearchBackend(SearchBackend):
                     ],
                 )
                 testimonies[d.testimony_id] = (config, cursor.fetchone()[0])
-        return {"segments": segments, "testimonies": testimonies}
+            # Each testimony's terms, from its segments' public text read afresh.
+            cursor.execute(
+                f"""
+                SELECT s.testimony_id, c.config::text,
+                       array_to_tsvector(array_agg(DISTINCT term.lexeme))::text
+                FROM testimonies_segment s
+                JOIN testimonies_testimony t ON t.id = s.testimony_id
+                CROSS JOIN LATERAL (
+                    SELECT {_language_to_config("t.language")} AS config
+                ) c
+                CROSS JOIN LATERAL unnest(to_tsvector(c.config, s.public_text)) AS term
+                WHERE s.testimony_id = ANY(%s)
+                GROUP BY s.testimony_id, c.config
+                """,
+                [kept],
+            )
+            words = {row[0]: row[1:] for row in cursor.fetchall()}
+        return {"segments": segments, "testimonies": testimonies, "words": words}
 
     def analyse(self, text: str, language: str) -> list[str]:
         with connection.cursor() as cursor:
@@ -449,11 +575,13 @@ class PostgresSearchBackend(SearchBackend):
         scope_sql, scope_params = (
             scope.order_by().values("pk", "language").query.sql_with_params()
         )
-        # Where the query's words are in most testimonies of a language (read
-        # from a fixed sample of segments, which has an index of its own), each
-        # visible testimony of that language is asked whether one of its
-        # segments matches, which stops at its first match; elsewhere every
-        # match is read from the index. Both give the same testimonies.
+        # Where the query's words are in many testimonies of a language (read
+        # from a fixed sample of segments, which has an index of its own), the
+        # testimonies of that language are asked (see FIND_BY): their words
+        # tell which hold the query's terms; those are each asked whether one
+        # of their segments matches, which stops at its first match, unless
+        # holding a term is a match. Elsewhere every match is read from the
+        # index. Both give the same testimonies.
         # Each match is a fence of its own (MATERIALIZED), so that the index is
         # searched once and the scope joined after: planned the other way round,
         # it would search the index once per visible testimony.
@@ -478,37 +606,63 @@ class PostgresSearchBackend(SearchBackend):
             entry AS MATERIALIZED (
                 SELECT pk, {_language_to_config("language")} AS config FROM scope
             ),
+            flag AS MATERIALIZED ({sql.flags()}),
+            doc AS MATERIALIZED ({sql.holding_words()}),
             dense AS MATERIALIZED (
                 SELECT {sql.dense_flags()} FROM (
-                    SELECT entry.config, count(*) AS visible, count(p.n) AS seen,
-                           coalesce(sum(p.n), 0) AS hits
-                    FROM entry LEFT JOIN (
-                        SELECT testimony_id, count(*) AS n FROM sample
-                        GROUP BY testimony_id
-                    ) AS p ON p.testimony_id = entry.pk
-                    GROUP BY entry.config
+                    SELECT counted.*, flag.exact,
+                           coalesce(m.seen, 0) AS seen, coalesce(m.hits, 0) AS hits,
+                           coalesce(m.n, 0) AS sampled,
+                           CASE WHEN flag.narrows THEN counted.docs
+                                ELSE counted.visible END AS target,
+                           size.segments
+                    FROM (
+                        -- (membership read from a hash of each set: see known)
+                        SELECT config, count(*) AS visible,
+                               count(*) FILTER (
+                                   WHERE pk IN (SELECT testimony_id FROM doc)
+                               ) AS docs
+                        FROM entry GROUP BY config
+                    ) AS counted
+                    JOIN flag USING (config)
+                    LEFT JOIN (
+                        -- The sample's matches: all, and those of visible
+                        -- testimonies, and how many testimonies these are.
+                        SELECT config, count(*) AS n,
+                               count(*) FILTER (WHERE testimony_id IN (
+                                   SELECT pk FROM entry)) AS hits,
+                               count(DISTINCT testimony_id) FILTER (
+                                   WHERE testimony_id IN (SELECT pk FROM entry)
+                               ) AS seen
+                        FROM sample GROUP BY config
+                    ) AS m USING (config)
+                    CROSS JOIN (
+                        SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples
+                                    / greatest(1,
+                                               (SELECT count(*) FROM search_testimony))
+                               END AS segments
+                        FROM pg_class c WHERE c.oid = 'search_segment'::regclass
+                    ) AS size
                 ) AS v
-                LEFT JOIN (
-                    SELECT config, count(*) AS n FROM sample GROUP BY config
-                ) AS m USING (config)
-                CROSS JOIN (
-                    SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples
-                                / greatest(1, (SELECT count(*) FROM search_testimony))
-                           END AS segments
-                    FROM pg_class c WHERE c.oid = 'search_segment'::regclass
-                ) AS size
             ),
             hit AS MATERIALIZED ({sql.sparse_matches()}),
             asked AS MATERIALIZED (
-                SELECT pk FROM entry
+                SELECT entry.pk, flag.exact FROM entry JOIN flag USING (config)
                 WHERE (SELECT anywhere FROM dense) AND {sql.is_dense("entry")}
+                  AND (NOT flag.narrows OR entry.pk IN (SELECT testimony_id FROM doc))
             ),
+            -- The asked testimonies that match: those whose words hold a
+            -- term, where that is a match; else each asked for its first
+            -- matching segment.
             near AS MATERIALIZED (
-                SELECT asked.pk AS testimony_id FROM asked CROSS JOIN LATERAL (
+                SELECT pk AS testimony_id FROM asked WHERE exact
+                UNION ALL
+                SELECT asked.pk FROM asked CROSS JOIN LATERAL (
                     SELECT 1 FROM search_segment e
                     WHERE e.testimony_id = asked.pk AND {sql.match_row("e")}
                     ORDER BY e.segment_id LIMIT 1
                 ) AS one
+                WHERE NOT asked.exact
             ),
             -- Matches per testimony: where testimonies were asked, those of
             -- the sample.
@@ -553,22 +707,38 @@ class PostgresSearchBackend(SearchBackend):
             found AS (
                 SELECT testimony_id FROM per UNION SELECT testimony_id FROM meta
             ),
+            -- What is known of each testimony found, gathered (each kind has
+            -- one row a testimony at most) rather than joined: the number of
+            -- rows the planner foresees for a step may be far too low, and a
+            -- join planned for a handful of rows compares every pair.
+            known AS (
+                SELECT testimony_id, max(meta_rank) AS meta_rank,
+                       max(best_rank) AS best_rank, max(top) AS top,
+                       max(hits) AS hits, bool_or(dense) AS dense
+                FROM (
+                    SELECT testimony_id, rank AS meta_rank, NULL::real AS best_rank,
+                           NULL::bigint[] AS top, NULL::bigint AS hits,
+                           NULL::boolean AS dense
+                    FROM meta
+                    UNION ALL
+                    SELECT testimony_id, NULL, rank, top, NULL, NULL FROM best
+                    UNION ALL
+                    SELECT testimony_id, NULL, NULL, NULL, hits, dense FROM per
+                ) AS each_kind
+                GROUP BY testimony_id
+            ),
             page AS MATERIALIZED (
                 SELECT * FROM (
-                    SELECT t.id, coalesce(meta.rank, 0) + coalesce(best.rank, 0)
-                               AS score,
-                           best.top, coalesce(per.dense, false) AS dense,
+                    SELECT t.id,
+                           coalesce(k.meta_rank, 0) + coalesce(k.best_rank, 0) AS score,
+                           k.top, coalesce(k.dense, false) AS dense,
                            row_number() OVER (
-                               ORDER BY coalesce(meta.rank, 0)
-                                            + coalesce(best.rank, 0) DESC,
-                                        coalesce(per.hits, 0) DESC,
+                               ORDER BY coalesce(k.meta_rank, 0)
+                                            + coalesce(k.best_rank, 0) DESC,
+                                        coalesce(k.hits, 0) DESC,
                                         t.published_at DESC NULLS LAST, t.id DESC
                            ) AS place
-                    FROM found
-                    JOIN testimonies_testimony t ON t.id = found.testimony_id
-                    LEFT JOIN per ON per.testimony_id = t.id
-                    LEFT JOIN best ON best.testimony_id = t.id
-                    LEFT JOIN meta ON meta.testimony_id = t.id
+                    FROM known k JOIN testimonies_testimony t ON t.id = k.testimony_id
                 ) AS ordered
                 WHERE place > {int(offset)} AND place <= {int(offset) + int(size)}
             )"""
@@ -581,24 +751,28 @@ class PostgresSearchBackend(SearchBackend):
             # match, since a headline's cost grows with the text it reads; where
             # the window holds no match after all, from the whole text.
             statement += f""",
+            short AS (
+                SELECT id, dense FROM page
+                WHERE coalesce(cardinality(top), 0) < {SEGMENTS_PER_HIT}
+            ),
             first AS (
                 SELECT testimony_id, segment_id, {SEGMENTS_PER_HIT} + n AS o
                 FROM (
                     SELECT hit.*, row_number() OVER (
                         PARTITION BY testimony_id ORDER BY segment_id
                     ) AS n FROM hit
-                    WHERE testimony_id IN (SELECT id FROM page WHERE NOT dense)
+                    WHERE testimony_id IN (SELECT id FROM short WHERE NOT dense)
                 ) AS numbered
                 WHERE n <= {SEGMENTS_PER_HIT}
                 UNION ALL
-                SELECT page.id, f.segment_id, {SEGMENTS_PER_HIT} + f.n
-                FROM page CROSS JOIN LATERAL (
+                SELECT short.id, f.segment_id, {SEGMENTS_PER_HIT} + f.n
+                FROM short CROSS JOIN LATERAL (
                     SELECT e.segment_id, row_number() OVER (ORDER BY e.segment_id) AS n
                     FROM search_segment e
-                    WHERE e.testimony_id = page.id AND {sql.match_row("e")}
+                    WHERE e.testimony_id = short.id AND {sql.match_row("e")}
                     ORDER BY e.segment_id LIMIT {SEGMENTS_PER_HIT}
                 ) AS f
-                WHERE page.dense
+                WHERE short.dense
             ),
             passage AS (
                 SELECT testimony_id, segment_id, min(o) AS o FROM (

@@ -2063,7 +2063,16 @@ class PostgresFindingTests(OnEngine):
                     text=text,
                 )
         search.get_backend().refresh_statistics()
+        from testimonies.search import postgres
+
+        # Fewer matches than are ranked are read from the index, all ranked:
+        # this archive is small enough to be under that bound.
         with finding_by(None, sample_mask=0):
+            assert dense_flags("quai")["archive_fr"] is False
+        with (
+            finding_by(None, sample_mask=0),
+            mock.patch.object(postgres, "RANK_CANDIDATES", 20),
+        ):
             assert dense_flags("quai")["archive_fr"] is True
             assert dense_flags("ornithologue")["archive_fr"] is False
             assert dense_flags("ornithologue")["anywhere"] is False
@@ -2101,6 +2110,74 @@ class PostgresFindingTests(OnEngine):
             cursor.execute("EXPLAIN " + statement, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "search_segment_fr_sample" in plan
+
+    def test_a_testimonys_words_are_every_term_of_its_indexed_segments(self):
+        import re
+
+        backend = search.get_backend()
+        testimony = indexed_testimony("le-quai", "Le quai est froid.", language="fr")
+        segment = services.segment_create(
+            testimony=testimony,
+            start=120,
+            end=160,
+            speaker="narrator",
+            text="Brioche comptait nos colis.",
+        )
+
+        def words() -> set[str] | None:
+            entry = backend.entries()["words"].get(testimony.pk)
+            return entry and set(re.findall(r"'((?:[^']|'')*)'", entry[1]))
+
+        def terms(*texts: str) -> set[str]:
+            return {t for text in texts for t in backend.analyse(text, "fr")}
+
+        def public() -> set[str]:
+            segment.refresh_from_db()
+            return terms("Le quai est froid.", segment.public_text)
+
+        assert words() == public() and {"quai", "brioch", "colis"} <= words()
+        services.segment_redact(segment=segment, start=0, end=7, reason="person")
+        assert words() == public() and "brioch" not in words()
+        services.segment_edit(segment=segment, text="Brioche comptait nos palettes.")
+        assert words() == public()
+        assert "palet" in words() and "colis" not in words()
+        services.consent_withdraw(testimony=testimony, given_on=dt.date(2024, 2, 1))
+        assert words() is None
+        assert_index_exact()
+
+    def test_what_a_testimonys_words_tell_of_a_query(self):
+        def flags(query: str) -> tuple[bool, bool]:
+            statement, params = search.get_backend().search_sql(
+                search.parse(query),
+                visible(Tier.PUBLIC).order_by(),
+                select="SELECT archive_fr_narrows, archive_fr_exact FROM q",
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(statement, params)
+                return cursor.fetchone()
+
+        # (every term is in a matching testimony's words, holding one is a match)
+        assert flags("quai") == (True, True)
+        assert flags("quai or colis") == (True, True)
+        assert flags("quai colis") == (True, False)
+        assert flags('"quai est froid"') == (False, False)
+        assert flags("quai -colis") == (False, False)
+
+    def test_terms_held_in_different_segments_are_no_match_when_asked(self):
+        testimony = indexed_testimony("le-quai", "Le quai est froid.", language="fr")
+        services.segment_create(
+            testimony=testimony,
+            start=120,
+            end=160,
+            speaker="narrator",
+            text="Nos colis attendent.",
+        )
+        indexed_testimony("le-depot", "Au quai, nos colis attendent.", language="fr")
+        with finding_by("ask"):
+            assert found("quai colis") == {"le-depot"}
+            assert found("quai or colis") == {"le-quai", "le-depot"}
+            assert found('"quai est froid"') == {"le-quai"}
+            assert found("quai -colis") == {"le-quai"}
 
 
 class SqliteBackendTests(BackendContract):
