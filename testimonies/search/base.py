@@ -17,6 +17,7 @@ from django.db.models import (
     BooleanField,
     ExpressionWrapper,
     F,
+    Field,
     Q,
     QuerySet,
 )
@@ -475,22 +476,37 @@ def hit_columns() -> list[tuple[type, str, str]]:
     return columns
 
 
+@functools.cache
+def _hit_layout() -> dict[type, tuple[list[str], list[tuple[int, Field]]]]:
+    """For each model a hit loads: its loaded attnames in the order of its
+    concrete fields, and for each the row's index and the field reading it."""
+    columns = hit_columns()
+    layout = {}
+    for model in (Testimony, Narrator):
+        at = {a: i for i, (m, a, _c) in enumerate(columns) if m is model}
+        names = [f.attname for f in model._meta.concrete_fields if f.attname in at]
+        reads = [(at[a], model._meta.get_field(a)) for a in names]
+        layout[model] = (names, reads)
+    return layout
+
+
 def hits_from_rows(rows) -> dict[int, Testimony]:
     """Testimonies (with their narrators) from rows of ``hit_columns`` values,
     as JSON gives them back: each value is read by its own field."""
-    columns = hit_columns()
+    layout = _hit_layout()
+    width = len(hit_columns())
     db = connection.alias
     testimonies = {}
     for row in rows:
-        values: dict[type, dict[str, object]] = {Testimony: {}, Narrator: {}}
-        for (model, attname, _column), value in zip(columns, row, strict=True):
-            field = model._meta.get_field(attname)
-            values[model][attname] = None if value is None else field.to_python(value)
+        if len(row) != width:
+            raise ValueError(f"a hit row has {len(row)} values, not {width}")
         loaded = {}
-        for model, fields in values.items():
-            concrete = model._meta.concrete_fields
-            ordered = [f.attname for f in concrete if f.attname in fields]
-            loaded[model] = model.from_db(db, ordered, [fields[a] for a in ordered])
+        for model, (names, reads) in layout.items():
+            values = [
+                None if row[i] is None else reader.to_python(row[i])
+                for i, reader in reads
+            ]
+            loaded[model] = model.from_db(db, names, values)
         testimony = loaded[Testimony]
         testimony.narrator = loaded[Narrator]
         testimonies[testimony.pk] = testimony
