@@ -234,11 +234,18 @@ class _Sql:
 
     def holding_words(self) -> str:
         """The testimonies whose words hold the query's terms, in the
-        configurations where that is worth knowing (``_narrows``): one branch
-        each, which the database skips where it is not."""
+        configurations where that is worth knowing (``_narrows``), and only
+        where testimonies may be asked (the sample foresees more matches than
+        are ranked): one branch each, which the database skips where it is not
+        needed."""
+        foreseen = f"(SELECT count(*) FROM sample) * {SAMPLE_MASK + 1}"
+        needed = {"ask": "true", "index": "false"}.get(
+            FIND_BY, f"{foreseen} > {RANK_CANDIDATES}"
+        )
         return " UNION ALL ".join(
             f"SELECT testimony_id FROM search_words_holding('{c}',"
-            f" (SELECT {c} FROM q)) AS testimony_id WHERE (SELECT {c}_narrows FROM q)"
+            f" (SELECT {c} FROM q)) AS testimony_id"
+            f" WHERE (SELECT {c}_narrows FROM q) AND {needed}"
             for c in CONFIGS
         )
 

@@ -1959,17 +1959,19 @@ def finding_by(path: str | None, sample_mask: int | None = None):
         yield
 
 
-def dense_flags(query: str) -> dict:
-    """Which configurations the search asks testimony by testimony."""
-    backend = search.get_backend()
-    statement, params = backend.search_sql(
-        search.parse(query),
-        visible(Tier.PUBLIC).order_by(),
-        select="SELECT row_to_json(dense) FROM dense",
+def steps(select: str, query: str):
+    """A value read from the steps of the search's statement for ``query``."""
+    statement, params = search.get_backend().search_sql(
+        search.parse(query), visible(Tier.PUBLIC).order_by(), select=select
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchone()[0]
+
+
+def dense_flags(query: str) -> dict:
+    """Which configurations the search asks testimony by testimony."""
+    return steps("SELECT row_to_json(dense) FROM dense", query)
 
 
 # Words of the contract's archive, and some it does not hold.
@@ -2081,6 +2083,11 @@ class PostgresFindingTests(OnEngine):
             [hit] = run("ornithologue").hits
             assert [s.snippet.marked() for s in hit.segments] == [["ornithologue"]]
             assert all(len(h.segments) == 3 for h in run("quai").hits)
+            # The testimonies' words are read only where they may be asked.
+            assert steps("SELECT count(*) FROM doc", "quai") == 10
+            assert steps("SELECT count(*) FROM doc", "ornithologue") == 0
+        with finding_by("ask", sample_mask=0):
+            assert steps("SELECT count(*) FROM doc", "ornithologue") == 1
 
     def test_the_sample_is_read_from_indexes_of_its_own(self):
         from testimonies.search import postgres
@@ -2147,14 +2154,8 @@ class PostgresFindingTests(OnEngine):
 
     def test_what_a_testimonys_words_tell_of_a_query(self):
         def flags(query: str) -> tuple[bool, bool]:
-            statement, params = search.get_backend().search_sql(
-                search.parse(query),
-                visible(Tier.PUBLIC).order_by(),
-                select="SELECT archive_fr_narrows, archive_fr_exact FROM q",
-            )
-            with connection.cursor() as cursor:
-                cursor.execute(statement, params)
-                return cursor.fetchone()
+            pair = "SELECT json_build_array(archive_fr_narrows, archive_fr_exact) FROM q"
+            return tuple(steps(pair, query))
 
         # (every term is in a matching testimony's words, holding one is a match)
         assert flags("quai") == (True, True)
