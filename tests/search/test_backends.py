@@ -2154,8 +2154,8 @@ class PostgresFindingTests(OnEngine):
 
     def test_what_a_testimonys_words_tell_of_a_query(self):
         def flags(query: str) -> tuple[bool, bool]:
-            pair = "SELECT json_build_array(archive_fr_narrows, archive_fr_exact) FROM q"
-            return tuple(steps(pair, query))
+            pair = "json_build_array(archive_fr_narrows, archive_fr_exact)"
+            return tuple(steps(f"SELECT {pair} FROM q", query))
 
         # (every term is in a matching testimony's words, holding one is a match)
         assert flags("quai") == (True, True)
