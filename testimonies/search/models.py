@@ -1,7 +1,7 @@
 """The search index's tables, as Django knows them.
 
-Each engine lays the tables out its own way (see the migration): a table with a
-``tsvector`` on PostgreSQL, an FTS5 virtual table on SQLite. Django knows only
+Each engine lays the tables out its own way (see the migrations): tables with a
+``tsvector`` on PostgreSQL, FTS5 virtual tables on SQLite. Django knows only
 their names, so that flushing a database empties them with the rest; they are
 read and written by the backends alone, never through these models.
 """
@@ -9,14 +9,19 @@ read and written by the backends alone, never through these models.
 from django.db import models
 
 
-class SegmentEntry(models.Model):
-    segment = models.OneToOneField(
-        "testimonies.Segment",
+def _entry_of(model: str) -> models.OneToOneField:
+    """The key of an entry: the row it indexes, which the backends keep in step."""
+    return models.OneToOneField(
+        model,
         primary_key=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
     )
+
+
+class SegmentEntry(models.Model):
+    segment = _entry_of("testimonies.Segment")
 
     class Meta:
         db_table = "search_segment"
@@ -27,13 +32,7 @@ class SegmentEntry(models.Model):
 
 
 class TestimonyEntry(models.Model):
-    testimony = models.OneToOneField(
-        "testimonies.Testimony",
-        primary_key=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    testimony = _entry_of("testimonies.Testimony")
 
     class Meta:
         db_table = "search_testimony"
@@ -47,13 +46,7 @@ class WordsEntry(models.Model):
     """Every term of a testimony's indexed segments, once (PostgreSQL only): it
     tells at little cost which testimonies hold a word somewhere."""
 
-    testimony = models.OneToOneField(
-        "testimonies.Testimony",
-        primary_key=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    testimony = _entry_of("testimonies.Testimony")
 
     class Meta:
         db_table = "search_words"
