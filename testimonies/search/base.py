@@ -477,9 +477,10 @@ def hit_columns() -> list[tuple[type, str, str]]:
 
 
 @functools.cache
-def _hit_layout() -> dict[type, tuple[list[str], list[tuple[int, Field]]]]:
-    """For each model a hit loads: its loaded attnames in the order of its
-    concrete fields, and for each the row's index and the field reading it."""
+def _hit_layout() -> tuple[int, dict[type, tuple[list[str], list[tuple[int, Field]]]]]:
+    """How a row of ``hit_columns`` is read: its width, and for each model a
+    hit loads, its loaded attnames in the order of its concrete fields, and for
+    each the row's index and the field reading it."""
     columns = hit_columns()
     layout = {}
     for model in (Testimony, Narrator):
@@ -487,14 +488,13 @@ def _hit_layout() -> dict[type, tuple[list[str], list[tuple[int, Field]]]]:
         names = [f.attname for f in model._meta.concrete_fields if f.attname in at]
         reads = [(at[a], model._meta.get_field(a)) for a in names]
         layout[model] = (names, reads)
-    return layout
+    return len(columns), layout
 
 
 def hits_from_rows(rows) -> dict[int, Testimony]:
     """Testimonies (with their narrators) from rows of ``hit_columns`` values,
     as JSON gives them back: each value is read by its own field."""
-    layout = _hit_layout()
-    width = len(hit_columns())
+    width, layout = _hit_layout()
     db = connection.alias
     testimonies = {}
     for row in rows:
