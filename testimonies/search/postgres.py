@@ -470,21 +470,19 @@ class PostgresSearchBackend(SearchBackend):
             return cursor.fetchone()[0]
 
     def entries(self) -> dict:
+        tables = {
+            "segments": ("search_segment", "segment_id, testimony_id"),
+            "testimonies": ("search_testimony", "testimony_id"),
+            "words": ("search_words", "testimony_id"),
+        }
+        held = {}
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT segment_id, testimony_id, config::text, vector::text"
-                " FROM search_segment"
-            )
-            segments = {row[0]: row[1:] for row in cursor.fetchall()}
-            cursor.execute(
-                "SELECT testimony_id, config::text, vector::text FROM search_testimony"
-            )
-            testimonies = {row[0]: row[1:] for row in cursor.fetchall()}
-            cursor.execute(
-                "SELECT testimony_id, config::text, vector::text FROM search_words"
-            )
-            words = {row[0]: row[1:] for row in cursor.fetchall()}
-        return {"segments": segments, "testimonies": testimonies, "words": words}
+            for kind, (table, keys) in tables.items():
+                cursor.execute(
+                    f"SELECT {keys}, config::text, vector::text FROM {table}"
+                )
+                held[kind] = {row[0]: row[1:] for row in cursor.fetchall()}
+        return held
 
     def expected_entries(self) -> dict:
         from ..models import Testimony
