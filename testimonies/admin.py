@@ -1,10 +1,19 @@
-"""The curator workspace. Every change of state goes through services."""
+"""The curator workspace. Every change of state goes through services.
 
+Forms check what they can show at its field (the publication gate's hits, a
+slug that is permanent); the services decide, in their transaction, and a
+refusal that comes only then (another change came first) is shown as a
+message with nothing saved.
+"""
+
+from django import forms
 from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .gate import PublicationRefused
 from .models import (
     ConsentRecord,
     Episode,
@@ -17,35 +26,66 @@ from .models import (
     Theme,
 )
 from .querysets import IDENTITY_PERMISSION, in_force
+from .services import TESTIMONY_EDITABLE_FIELDS, ServiceError, SlugIsPermanent
 
 
-class ReindexNamesMixin:
-    """Names of job types and themes are searched with each testimony."""
+class RefusalsAsMessages:
+    """A change the services refuse after its form was valid is shown as a
+    message; the admin's transaction rolls back, so nothing of it is saved."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ServiceError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class TaxonomyAdmin(RefusalsAsMessages, admin.ModelAdmin):
+    """Job types, themes, series: saved and deleted through the services, which
+    keep the testimonies that carry their names searchable under them."""
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change:
-            services.search_reindex(testimony_ids=self.testimony_ids(obj))
+        services.taxonomy_save(entry=obj)
+
+    def delete_model(self, request, obj):
+        services.taxonomy_delete(entry=obj)
+
+    def delete_queryset(self, request, queryset):
+        for entry in queryset:
+            services.taxonomy_delete(entry=entry)
+
+    def save_formset(self, request, form, formset, change):
+        for entry in formset.save(commit=False):
+            services.taxonomy_save(entry=entry)
+        for entry in formset.deleted_objects:
+            services.taxonomy_delete(entry=entry)
 
 
 @admin.register(JobType)
-class JobTypeAdmin(ReindexNamesMixin, admin.ModelAdmin):
+class JobTypeAdmin(TaxonomyAdmin):
     list_display = ("slug", "name_fr", "name_en", "isco")
     search_fields = ("slug", "name_fr", "name_en")
 
-    def testimony_ids(self, job_type):
-        return Testimony.objects.filter(narrator__job_types=job_type).values_list(
-            "pk", flat=True
-        )
+
+class ThemeForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        parent = cleaned.get("parent")
+        slug = cleaned.get("slug") or self.instance.slug
+        if parent is not None and Theme(slug=slug).would_cycle(parent):
+            self.add_error(
+                "parent",
+                _("A theme cannot be its own ancestor: choose another parent."),
+            )
+        return cleaned
 
 
 @admin.register(Theme)
-class ThemeAdmin(ReindexNamesMixin, admin.ModelAdmin):
+class ThemeAdmin(TaxonomyAdmin):
+    form = ThemeForm
     list_display = ("slug", "name_fr", "name_en", "parent")
     search_fields = ("slug", "name_fr", "name_en")
-
-    def testimony_ids(self, theme):
-        return theme.testimonies.values_list("pk", flat=True)
 
 
 class EpisodeInline(admin.TabularInline):
@@ -54,13 +94,23 @@ class EpisodeInline(admin.TabularInline):
 
 
 @admin.register(Series)
-class SeriesAdmin(admin.ModelAdmin):
+class SeriesAdmin(TaxonomyAdmin):
     list_display = ("slug", "title", "broadcaster")
     inlines = [EpisodeInline]
 
 
+def _plain_changes(form, obj) -> dict:
+    """The fields a form changed, as the instance now holds them (many-to-many
+    relations apart: the services take them on their own)."""
+    return {
+        name: getattr(obj, name)
+        for name in form.changed_data
+        if not obj._meta.get_field(name).many_to_many
+    }
+
+
 @admin.register(Narrator)
-class NarratorAdmin(admin.ModelAdmin):
+class NarratorAdmin(RefusalsAsMessages, admin.ModelAdmin):
     list_display = ("key", "identity", "country", "region")
     list_filter = ("identity", "country")
     search_fields = ("key",)
@@ -85,16 +135,15 @@ class NarratorAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
+        job_types = form.cleaned_data.get("job_types")
         if not change:
-            obj.save()
+            services.narrator_create(narrator=obj, job_types=job_types or ())
             return
-        changes = {
-            name: getattr(obj, name)
-            for name in form.changed_data
-            if not obj._meta.get_field(name).many_to_many
-        }
         withdrawn = services.narrator_update(
-            narrator=obj, changes=changes, by=request.user
+            narrator=obj,
+            changes=_plain_changes(form, obj),
+            job_types=job_types if "job_types" in form.changed_data else None,
+            by=request.user,
         )
         if withdrawn:
             self.message_user(
@@ -108,11 +157,9 @@ class NarratorAdmin(admin.ModelAdmin):
             )
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # Job types are searched with each of the narrator's testimonies.
-        services.search_reindex(
-            testimony_ids=form.instance.testimonies.values_list("pk", flat=True)
-        )
+        # The job types were saved with the narrator, by the service.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     @admin.action(description=_("Give a new reference code (shown once)"))
     def reset_reference_code(self, request, queryset):
@@ -127,6 +174,46 @@ class NarratorAdmin(admin.ModelAdmin):
                 % {"key": narrator.key, "code": code},
                 messages.WARNING,
             )
+
+
+class TestimonyForm(forms.ModelForm):
+    """Shows, at each field, what the services would refuse of an edit."""
+
+    # Set by TestimonyAdmin.get_form: whose view of the gate's hits is logged.
+    curator = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None or self.errors:
+            return cleaned
+        changes = {
+            name: cleaned[name]
+            for name in self.changed_data
+            if name in TESTIMONY_EDITABLE_FIELDS
+            and name in cleaned
+            and not isinstance(self.fields[name], forms.FileField)
+        }
+        try:
+            services.testimony_check_update(
+                testimony=self.instance, changes=changes, by=self.curator
+            )
+        except SlugIsPermanent as error:
+            self.add_error("slug", str(error))
+        except PublicationRefused as refusal:
+            for hit in refusal.hits:
+                self.add_error(self._field_of(hit.place, changes), str(hit))
+        except ServiceError as error:
+            self.add_error(None, str(error))
+        return cleaned
+
+    def _field_of(self, place: str, changes: dict) -> str | None:
+        """The form field a hit's place stands in, if the form has it."""
+        name = place.split("[", 1)[0].split(".", 1)[0].split(" ", 1)[0]
+        if name in self.fields:
+            return name
+        # The segments and appearances are not edited here: a hit in them can
+        # only come from a change of narrator, whose identity is scanned.
+        return "narrator" if "narrator" in changes else None
 
 
 class ConsentHistoryFormSet(BaseInlineFormSet):
@@ -183,7 +270,8 @@ class SegmentInline(admin.TabularInline):
 
 
 @admin.register(Testimony)
-class TestimonyAdmin(admin.ModelAdmin):
+class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
+    form = TestimonyForm
     list_display = (
         "slug",
         "title",
@@ -197,21 +285,36 @@ class TestimonyAdmin(admin.ModelAdmin):
     filter_horizontal = ("themes",)
     inlines = [ConsentRecordInline, SegmentInline]
     actions = ["publish", "submit_for_review", "retire", "withdraw_consent"]
-    public_fields = ("title", "summary", "place", "content_warnings", "narrator")
+    # Each has a service of its own, with its own rules.
+    readonly_fields = ("status", "published_at", "embargo_until")
 
-    def get_readonly_fields(self, request, obj=None):
-        fixed = ("status", "published_at", "embargo_until")
-        if obj is not None and obj.status == Testimony.Status.PUBLISHED:
-            # A published testimony's public fields change only after it leaves
-            # publication, so that nothing can bypass the publication gate.
-            return fixed + self.public_fields
-        return fixed
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # A class made for this request: the gate's refusals it shows are
+        # logged as this user's views.
+        form.curator = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        themes = form.cleaned_data.get("themes")
+        if not change:
+            services.testimony_create(testimony=obj, themes=themes or ())
+            return
+        services.testimony_update(
+            testimony=obj,
+            changes={
+                name: value
+                for name, value in _plain_changes(form, obj).items()
+                if name in TESTIMONY_EDITABLE_FIELDS
+            },
+            themes=themes if "themes" in form.changed_data else None,
+            by=request.user,
+        )
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # Title, summary, place and themes are searched: the change view is
-        # one transaction, and the index is rewritten within it.
-        services.search_reindex(testimony_ids=[form.instance.pk])
+        # The themes were saved with the testimony, by the service.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
         services.testimony_delete(testimony=obj)
@@ -221,9 +324,14 @@ class TestimonyAdmin(admin.ModelAdmin):
             services.testimony_delete(testimony=testimony)
 
     def save_formset(self, request, form, formset, change):
+        # Segments are shown read-only here, so their formset saves nothing;
+        # consent records are only added, through the service.
+        rows = formset.save(commit=False)
         if formset.model is not ConsentRecord:
-            return super().save_formset(request, form, formset, change)
-        for record in formset.save(commit=False):
+            if rows:
+                raise ServiceError(_("the transcript is not edited on this page"))
+            return None
+        for record in rows:
             if record.pk is None:
                 # Checked by the formset already; a race still fails the whole save.
                 services.consent_record(
@@ -245,53 +353,68 @@ class TestimonyAdmin(admin.ModelAdmin):
         scopes = dict(ConsentRecord.Scope.choices)
         return scopes.get(obj.scope_in_force, _("none"))
 
-    @admin.action(description=_("Publish (through the publication gate)"))
-    def publish(self, request, queryset):
+    def _each(self, request, queryset, change, done=None) -> None:
+        """Apply a service to each testimony chosen; a refusal is a message."""
         for testimony in queryset:
             try:
-                services.testimony_publish(testimony=testimony, by=request.user)
-            except services.ServiceError as error:
+                change(testimony)
+            except ServiceError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
-                self.message_user(request, _("Published: %s") % testimony.slug)
+                if done is not None:
+                    self.message_user(request, done % {"slug": testimony.slug})
+
+    @admin.action(description=_("Publish (through the publication gate)"))
+    def publish(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda t: services.testimony_publish(testimony=t, by=request.user),
+            done=_("Published: %(slug)s"),
+        )
 
     @admin.action(description=_("Submit for review"))
     def submit_for_review(self, request, queryset):
-        for testimony in queryset:
-            services.testimony_set_status(
-                testimony=testimony, status=Testimony.Status.IN_REVIEW
-            )
+        self._each(
+            request,
+            queryset,
+            lambda t: services.testimony_set_status(
+                testimony=t, status=Testimony.Status.IN_REVIEW
+            ),
+        )
 
     @admin.action(description=_("Retire from publication"))
     def retire(self, request, queryset):
-        for testimony in queryset:
-            services.testimony_set_status(
-                testimony=testimony, status=Testimony.Status.RETIRED
-            )
+        self._each(
+            request,
+            queryset,
+            lambda t: services.testimony_set_status(
+                testimony=t, status=Testimony.Status.RETIRED
+            ),
+        )
 
     @admin.action(description=_("Record the narrator's withdrawal of consent"))
     def withdraw_consent(self, request, queryset):
-        for testimony in queryset:
-            services.consent_withdraw(testimony=testimony, by=request.user)
+        self._each(
+            request,
+            queryset,
+            lambda t: services.consent_withdraw(testimony=t, by=request.user),
+        )
 
 
 @admin.register(NarratorRequest)
 class NarratorRequestAdmin(admin.ModelAdmin):
+    """Requests are read here and closed by the actions, through the service."""
+
     list_display = ("received_at", "kind", "status", "narrator")
     list_filter = ("status", "kind")
-    readonly_fields = (
-        "narrator",
-        "reference_code_hash",
-        "kind",
-        "message",
-        "status",
-        "received_at",
-        "handled_by",
-        "handled_at",
-    )
     actions = ["mark_handled", "dismiss"]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The change page would save the row itself: requests are viewed only.
         return False
 
     def _close(self, request, queryset, status):
@@ -300,7 +423,7 @@ class NarratorRequestAdmin(admin.ModelAdmin):
                 services.narrator_request_handle(
                     request=item, by=request.user, status=status
                 )
-            except services.ServiceError as error:
+            except ServiceError as error:
                 self.message_user(request, str(error), messages.ERROR)
 
     @admin.action(description=_("Mark as handled (a withdrawal withdraws consent)"))

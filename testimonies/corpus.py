@@ -18,9 +18,9 @@ from itertools import accumulate
 from django.db import transaction
 
 from . import search
+from .gate import fold
 from .importers.bundle import insert_segment_rows
 from .models import ConsentRecord, JobType, Narrator, Segment, Testimony, Theme
-from .redaction import fold
 
 ZIPF_EXPONENT = 1.05
 VOCABULARY_SIZE = 25_000

@@ -168,6 +168,17 @@ class Theme(models.Model):
     def name(self) -> str:
         return Translated.pick(self, "name")
 
+    def would_cycle(self, parent: "Theme") -> bool:
+        """Whether taking ``parent`` would make this theme its own ancestor."""
+        seen = {self.slug}
+        ancestor = parent
+        while ancestor is not None:
+            if ancestor.slug in seen:
+                return True
+            seen.add(ancestor.slug)
+            ancestor = ancestor.parent
+        return False
+
 
 class Series(models.Model):
     slug = archive_slug_field()

@@ -5,43 +5,37 @@ testimonies, consent, segments or redactions another way.
 """
 
 import math
-import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import date, datetime
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import search
+from . import gate, search
+from .errors import ServiceError
+from .gate import HitKind, PublicationRefused
 from .models import (
     Appearance,
     ConsentRecord,
     Episode,
     IdentityAccess,
+    JobType,
     Narrator,
     NarratorRequest,
     Redaction,
     Segment,
+    Series,
     Testimony,
+    Theme,
     generate_reference_code,
     hash_reference_code,
 )
 from .querysets import IDENTITY_PERMISSION
-from .redaction import Hit, HitKind, IdentityScanner, Span, default_label, public_text
+from .redaction import Span, default_label, public_text
 
-
-class ServiceError(Exception):
-    """A change refused by the archive's rules; the message says why."""
-
-
-class PublicationRefused(ServiceError):
-    def __init__(self, testimony_slug: str, hits: list[Hit]) -> None:
-        self.hits = hits
-        listed = "; ".join(str(hit) for hit in hits)
-        super().__init__(
-            f"{testimony_slug}: publication refused, {len(hits)} item(s) would "
-            f"expose the narrator: {listed}"
-        )
+__all__ = ["PublicationRefused", "ServiceError"]
 
 
 # --- Public text -------------------------------------------------------------
@@ -55,10 +49,14 @@ def _spans_of(redactions: Iterable[Redaction]) -> list[Span]:
 
 def _check_bounds(text: str, start: int, end: int) -> None:
     if not 0 <= start < end:
-        raise ServiceError(f"a redaction needs 0 <= start < end (got {start}, {end})")
+        raise ServiceError(
+            _("a redaction needs 0 <= start < end (got %(start)s, %(end)s)")
+            % {"start": start, "end": end}
+        )
     if end > len(text):
         raise ServiceError(
-            f"redaction end beyond the segment's text ({end} > {len(text)})"
+            _("redaction end beyond the segment's text (%(end)s > %(length)s)")
+            % {"end": end, "length": len(text)}
         )
 
 
@@ -77,17 +75,15 @@ def _lock_testimony(testimony_id: int) -> Testimony:
 
 def _hold_the_gate(testimony: Testimony) -> None:
     """A published testimony's fields are public at once: the gate holds for edits."""
-    if testimony.status != Testimony.Status.PUBLISHED:
-        return
-    hits = testimony_publication_hits(testimony)
-    if hits:
-        raise PublicationRefused(testimony.slug, hits)
+    if testimony.status == Testimony.Status.PUBLISHED:
+        gate.check(testimony)
 
 
 def _check_times(start: float, end: float) -> None:
     if not (math.isfinite(start) and math.isfinite(end) and 0 <= start <= end):
         raise ServiceError(
-            f"times need 0 <= start <= end, in seconds (got {start}, {end})"
+            _("times need 0 <= start <= end, in seconds (got %(start)s, %(end)s)")
+            % {"start": start, "end": end}
         )
 
 
@@ -106,7 +102,11 @@ def segment_create(
     last = testimony.segments.order_by("-position").first()
     if last is not None and start < last.start:
         raise ServiceError(
-            f"segments are kept in order of start: {start} comes before {last.start}"
+            _(
+                "segments are kept in order of start: %(start)s comes before "
+                "%(previous)s"
+            )
+            % {"start": start, "previous": last.start}
         )
     segment = Segment.objects.create(
         testimony=testimony,
@@ -130,9 +130,17 @@ def segment_edit(*, segment: Segment, text: str) -> Segment:
     for redaction in segment.redactions.all():
         if redaction.end > len(text):
             raise ServiceError(
-                f"segment {segment.position}: redaction [{redaction.start}, "
-                f"{redaction.end}) would lie beyond the new text ({redaction.end} > "
-                f"{len(text)}); remove or move it first"
+                _(
+                    "segment %(position)s: redaction [%(start)s, %(end)s) would lie "
+                    "beyond the new text (%(end)s > %(length)s); remove or move it "
+                    "first"
+                )
+                % {
+                    "position": segment.position,
+                    "start": redaction.start,
+                    "end": redaction.end,
+                    "length": len(text),
+                }
             )
     segment.text = text
     segment.save(update_fields=["text"])
@@ -157,7 +165,9 @@ def segment_redact(
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
     _check_bounds(segment.text, start, end)
     if reason not in Redaction.Reason.values:
-        raise ServiceError(f"unknown redaction reason {reason!r}")
+        raise ServiceError(
+            _("unknown redaction reason %(reason)s") % {"reason": repr(reason)}
+        )
     redaction = Redaction.objects.create(
         segment=segment,
         start=start,
@@ -200,14 +210,21 @@ def consent_record(
     """Add a consent record; it is in force from this moment."""
     testimony = Testimony.objects.select_for_update().get(pk=testimony.pk)
     if scope not in ConsentRecord.Scope.values:
-        raise ServiceError(f"unknown consent scope {scope!r}")
+        raise ServiceError(
+            _("unknown consent scope %(scope)s") % {"scope": repr(scope)}
+        )
     if media not in ConsentRecord.MediaRelease.values:
-        raise ServiceError(f"unknown media release {media!r}")
+        raise ServiceError(
+            _("unknown media release %(media)s") % {"media": repr(media)}
+        )
     latest = testimony.consent_in_force()
     if latest is not None and given_on < latest.given_on:
         raise ServiceError(
-            f"consent given on {given_on} cannot follow consent given on "
-            f"{latest.given_on}: the history never goes back in time"
+            _(
+                "consent given on %(given_on)s cannot follow consent given on "
+                "%(latest)s: the history never goes back in time"
+            )
+            % {"given_on": given_on, "latest": latest.given_on}
         )
     record = ConsentRecord.objects.create(
         testimony=testimony,
@@ -266,99 +283,141 @@ def _consent_hold(testimony: Testimony, scope: str, *, note: str, by) -> None:
     )
 
 
-# --- Publication -------------------------------------------------------------
+# --- Testimonies -------------------------------------------------------------
+
+# What ``testimony_update`` changes: a testimony's own fields. Status, the
+# publication date and the embargo have services of their own; the consent
+# history, segments and redactions too.
+TESTIMONY_EDITABLE_FIELDS = (
+    "slug",
+    "title",
+    "narrator",
+    "language",
+    "recorded_on",
+    "place",
+    "interviewer",
+    "summary",
+    "content_warnings",
+    "media",
+    "media_kind",
+    "media_duration",
+    "curator_notes",
+)
 
 
-def scanner_for(narrator: Narrator) -> IdentityScanner:
-    return IdentityScanner(
-        legal_name=narrator.legal_name or "",
-        contact=narrator.contact or "",
-        sensitive_terms=narrator.sensitive_terms or [],
-        named=narrator.identity == Narrator.Identity.NAMED,
+@contextmanager
+def _refusals_logged(by):
+    """A refusal tells where the legal name or contact stands: that is a view of
+    the identity, logged like one, after the rollback so that it stays."""
+    try:
+        yield
+    except PublicationRefused as refusal:
+        _log_identity_hits(refusal, by)
+        raise
+
+
+def _log_identity_hits(refusal: PublicationRefused, user) -> None:
+    kinds = sorted(
+        {h.kind for h in refusal.hits} & {HitKind.LEGAL_NAME, HitKind.CONTACT}
+    )
+    if user is None or not user.is_authenticated or not kinds:
+        return
+    IdentityAccess.objects.create(
+        narrator_id=refusal.narrator_id,
+        user=user,
+        fields="positions of " + ", ".join(kinds),
+        purpose=f"publication gate refusal for {refusal.testimony_slug}",
     )
 
 
-def public_fields(
+def _edited(testimony: Testimony, changes: dict) -> Testimony:
+    """The testimony with ``changes`` applied, unsaved, if the archive allows them."""
+    unknown = sorted(set(changes) - set(TESTIMONY_EDITABLE_FIELDS))
+    if unknown:
+        raise ServiceError(
+            _("these fields of a testimony are not changed this way: %(fields)s")
+            % {"fields": ", ".join(unknown)}
+        )
+    once_published = (
+        testimony.status == Testimony.Status.PUBLISHED
+        or testimony.published_at is not None
+    )
+    if once_published and "slug" in changes and changes["slug"] != testimony.slug:
+        raise SlugIsPermanent(
+            _(
+                "%(slug)s has been published: its address is cited, so its slug "
+                "is permanent and cannot be changed"
+            )
+            % {"slug": testimony.slug}
+        )
+    for name, value in changes.items():
+        setattr(testimony, name, value)
+    return testimony
+
+
+class SlugIsPermanent(ServiceError):
+    """A testimony once published keeps its slug: its address is cited."""
+
+
+def testimony_check_update(*, testimony: Testimony, changes: dict, by=None) -> None:
+    """Refuse, as ``testimony_update`` would, changes that the archive does not
+    allow; nothing is saved (for forms that show each problem at its field)."""
+    current = Testimony.objects.select_related("narrator").get(pk=testimony.pk)
+    with _refusals_logged(by):
+        _hold_the_gate(_edited(current, changes))
+
+
+@transaction.atomic
+def testimony_create(
+    *, testimony: Testimony, themes: Iterable[Theme] = ()
+) -> Testimony:
+    """Save a new testimony, a draft until it is published, with its themes."""
+    if testimony.pk is not None:
+        raise ServiceError(_("this testimony is already in the archive"))
+    if testimony.status == Testimony.Status.PUBLISHED:
+        raise ServiceError(_("a new testimony is published through the gate, later"))
+    testimony.save()
+    testimony.themes.set(themes)
+    search.index_testimonies([testimony.pk])
+    return testimony
+
+
+def testimony_update(
+    *,
     testimony: Testimony,
-    narrator: Narrator,
-    appearance_notes: Iterable[str],
-    segments: Iterable[tuple[int, float, str]],
-) -> Iterator[tuple[str, str]]:
-    """Every public field of a testimony, named by its place, for the gate."""
-    # The slug is in every public URL; its words are read like the title's.
-    yield "slug", testimony.slug.replace("-", " ")
-    yield "title", testimony.title
-    yield "summary", testimony.summary
-    yield "place", testimony.place
-    warnings = testimony.content_warnings or []
-    if not isinstance(warnings, list):
-        warnings = [warnings]
-    for index, warning in enumerate(str(w) for w in warnings):
-        yield f"content_warnings[{index}]", warning
-    for index, note in enumerate(appearance_notes):
-        yield f"appearances[{index}].note", note
-    if narrator.identity != Narrator.Identity.ANONYMOUS:
-        yield "narrator.public_name", narrator.public_name
-    yield "narrator.descriptor.fr", narrator.descriptor_fr
-    yield "narrator.descriptor.en", narrator.descriptor_en
-    yield "narrator.region", narrator.region
-    for position, start, text in segments:
-        yield segment_place(position, start), text
-
-
-def segment_place(position: int, start: float) -> str:
-    """How the gate names a segment: its position and its time."""
-    return f"segments[{position}] (at {start:g} s)"
-
-
-def testimony_publication_hits(testimony: Testimony) -> list[Hit]:
-    """What the publication gate finds in a testimony's public fields."""
-    narrator = testimony.narrator
-    notes = testimony.appearances.order_by("pk").values_list("note", flat=True)
-    segments = testimony.segments.order_by("position").values_list(
-        "position", "start", "public_text"
-    )
-    return scanner_for(narrator).scan_all(
-        public_fields(testimony, narrator, notes, segments)
-    )
+    changes: dict,
+    themes: Iterable[Theme] | None = None,
+    by=None,
+) -> Testimony:
+    """Change a testimony's own fields and themes; a published testimony passes
+    the publication gate with the changes, or nothing is saved."""
+    with _refusals_logged(by), transaction.atomic():
+        testimony = _edited(_lock_testimony(testimony.pk), changes)
+        _hold_the_gate(testimony)
+        testimony.save()
+        if themes is not None:
+            testimony.themes.set(themes)
+        # Title, summary, place, themes and the narrator's names are searched.
+        search.index_metadata([testimony.pk])
+        return testimony
 
 
 def testimony_publish(
     *, testimony: Testimony, at: datetime | None = None, by=None
 ) -> Testimony:
     """Publish a testimony, unless the gate finds anything that exposes its narrator."""
-    try:
-        with transaction.atomic():
-            testimony = (
-                Testimony.objects.select_for_update()
-                .select_related("narrator")
-                .get(pk=testimony.pk)
-            )
-            hits = testimony_publication_hits(testimony)
-            if hits:
-                raise PublicationRefused(testimony.slug, hits)
-            testimony.status = Testimony.Status.PUBLISHED
-            testimony.published_at = at or testimony.published_at or timezone.now()
-            testimony.save(update_fields=["status", "published_at", "updated_at"])
-            search.sync_testimonies([testimony.pk])
-            return testimony
-    except PublicationRefused as refusal:
-        # The refusal tells where the legal name or contact stands: that is a
-        # view of the identity, logged like one (after the rollback, so it stays).
-        _log_identity_hits(testimony, refusal.hits, by)
-        raise
-
-
-def _log_identity_hits(testimony: Testimony, hits: list[Hit], user) -> None:
-    kinds = sorted({h.kind for h in hits} & {HitKind.LEGAL_NAME, HitKind.CONTACT})
-    if user is None or not user.is_authenticated or not kinds:
-        return
-    IdentityAccess.objects.create(
-        narrator_id=testimony.narrator_id,
-        user=user,
-        fields="positions of " + ", ".join(kinds),
-        purpose=f"publication gate refusal for {testimony.slug}",
-    )
+    with _refusals_logged(by), transaction.atomic():
+        testimony = (
+            Testimony.objects.select_for_update()
+            .select_related("narrator")
+            .get(pk=testimony.pk)
+        )
+        gate.check(testimony)
+        testimony.status = Testimony.Status.PUBLISHED
+        testimony.published_at = at or testimony.published_at or timezone.now()
+        testimony.save(update_fields=["status", "published_at", "updated_at"])
+        search.sync_testimonies([testimony.pk])
+        return testimony
 
 
 @transaction.atomic
@@ -367,7 +426,7 @@ def testimony_set_status(*, testimony: Testimony, status: str) -> Testimony:
     if status == Testimony.Status.PUBLISHED:
         return testimony_publish(testimony=testimony)
     if status not in Testimony.Status.values:
-        raise ServiceError(f"unknown status {status!r}")
+        raise ServiceError(_("unknown status %(status)s") % {"status": repr(status)})
     testimony = Testimony.objects.select_for_update().get(pk=testimony.pk)
     testimony.status = status
     testimony.save(update_fields=["status", "updated_at"])
@@ -380,7 +439,7 @@ def testimony_set_status(*, testimony: Testimony, status: str) -> Testimony:
 def testimony_set_embargo(*, testimony: Testimony, until: datetime | None) -> Testimony:
     """Hold a testimony back until a moment (UTC); None lifts the embargo."""
     if until is not None and timezone.is_naive(until):
-        raise ServiceError("an embargo end needs a time zone (UTC)")
+        raise ServiceError(_("an embargo end needs a time zone (UTC)"))
     testimony = Testimony.objects.select_for_update().get(pk=testimony.pk)
     testimony.embargo_until = until
     # The index is left as it is: search applies the embargo at request time,
@@ -418,13 +477,66 @@ def search_reindex(*, testimony_ids: Iterable[int]) -> None:
     search.index_metadata(list(testimony_ids))
 
 
+# --- Taxonomy ----------------------------------------------------------------
+
+
+def _testimonies_naming(entry: models.Model) -> Iterable[int]:
+    """The testimonies whose search entries hold this entry's names."""
+    if isinstance(entry, JobType):
+        return Testimony.objects.filter(narrator__job_types=entry).values_list(
+            "pk", flat=True
+        )
+    if isinstance(entry, Theme):
+        return entry.testimonies.values_list("pk", flat=True)
+    return []
+
+
+@transaction.atomic
+def taxonomy_save(*, entry: JobType | Theme | Series | Episode) -> None:
+    """Save a job type, theme, series or episode; the testimonies that carry
+    its names are searched under the new ones at once."""
+    if isinstance(entry, Theme) and entry.parent_id and entry.would_cycle(entry.parent):
+        raise ServiceError(
+            _("theme %(slug)s would be its own ancestor") % {"slug": entry.slug}
+        )
+    entry.save()
+    search.index_metadata(list(_testimonies_naming(entry)))
+
+
+@transaction.atomic
+def taxonomy_delete(*, entry: JobType | Theme | Series | Episode) -> None:
+    """Delete a job type, theme, series or episode that nothing protects."""
+    ids = list(_testimonies_naming(entry))
+    entry.delete()
+    search.index_metadata(ids)
+
+
 # --- Narrators and their requests -------------------------------------------
 
 
 @transaction.atomic
-def narrator_update(*, narrator: Narrator, changes: dict, by=None) -> list[str]:
-    """Change a narrator's fields; published testimonies they would expose leave
-    publication (back to review) at once. Returns the slugs withdrawn that way.
+def narrator_create(
+    *, narrator: Narrator, job_types: Iterable[JobType] = ()
+) -> Narrator:
+    """Save a new narrator with their job types."""
+    if narrator.pk is not None:
+        raise ServiceError(_("this narrator is already in the archive"))
+    narrator.save()
+    narrator.job_types.set(job_types)
+    return narrator
+
+
+@transaction.atomic
+def narrator_update(
+    *,
+    narrator: Narrator,
+    changes: dict,
+    job_types: Iterable[JobType] | None = None,
+    by=None,
+) -> list[str]:
+    """Change a narrator's fields and job types; published testimonies they
+    would expose leave publication (back to review) at once. Returns the slugs
+    withdrawn that way.
 
     Recording a sensitive term or a legal name is never refused: the archive
     fails closed instead, and a curator redacts before publishing again.
@@ -433,17 +545,19 @@ def narrator_update(*, narrator: Narrator, changes: dict, by=None) -> list[str]:
     for name, value in changes.items():
         setattr(narrator, name, value)
     narrator.save()
+    if job_types is not None:
+        narrator.job_types.set(job_types)
     withdrawn: list[str] = []
     published = Testimony.objects.select_for_update().filter(
         narrator=narrator, status=Testimony.Status.PUBLISHED
     )
     for testimony in published:
-        hits = testimony_publication_hits(testimony)
-        if hits:
+        if gate.publication_hits(testimony):
             testimony.status = Testimony.Status.IN_REVIEW
             testimony.save(update_fields=["status", "updated_at"])
             withdrawn.append(testimony.slug)
-    # The public name is indexed with each testimony (unless anonymous).
+    # The public name and the job types are indexed with each testimony
+    # (the name unless anonymous).
     search.index_metadata(
         Testimony.objects.filter(narrator=narrator).values_list("pk", flat=True)
     )
@@ -468,7 +582,7 @@ def narrator_request_submit(
     Returns nothing, so that no caller can tell a known code from an unknown one.
     """
     if kind not in NarratorRequest.Kind.values:
-        raise ServiceError(f"unknown request kind {kind!r}")
+        raise ServiceError(_("unknown request kind %(kind)s") % {"kind": repr(kind)})
     code_hash = hash_reference_code(reference_code)
     narrator = Narrator.objects.filter(reference_code_hash=code_hash).first()
     NarratorRequest.objects.create(
@@ -488,10 +602,11 @@ def narrator_request_handle(
     """Close a request. A handled withdrawal records withdrawn consent everywhere."""
     request = NarratorRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != NarratorRequest.Status.PENDING:
-        raise ServiceError("this request has already been closed")
+        raise ServiceError(_("this request has already been closed"))
     if status not in (NarratorRequest.Status.HANDLED, NarratorRequest.Status.DISMISSED):
         raise ServiceError(
-            f"a request is closed as handled or dismissed, not {status!r}"
+            _("a request is closed as handled or dismissed, not %(status)s")
+            % {"status": repr(status)}
         )
     hides = {
         NarratorRequest.Kind.WITHDRAW: ConsentRecord.Scope.WITHDRAWN,
@@ -541,18 +656,3 @@ def narrator_identity_view(
         "contact": narrator.contact,
         "private_notes": narrator.private_notes,
     }
-
-
-# --- Bundles -----------------------------------------------------------------
-
-
-def bundle_import(*, path: str | os.PathLike, now: datetime | None = None):
-    """Import a testimony-bundle/1 file in one transaction: all of it, or nothing.
-
-    The format's rules live with the importer; it publishes through the same
-    gate as testimony_publish.
-    """
-    # Imported here: the importer itself builds on this module's gate.
-    from .importers.bundle import bundle_import_file
-
-    return bundle_import_file(path, now=now)

@@ -49,6 +49,14 @@ def archivist(db):
     return UserFactory(groups=["archivists"])
 
 
+@pytest.fixture
+def english():
+    """Messages read in English, for tests that check what a message names
+    (places, figures) rather than the language it is written in."""
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def default_language():
     """Each test starts in the default language: a request under /en/ leaves

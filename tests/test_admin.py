@@ -2,15 +2,17 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from testimonies import search, services
-from testimonies.models import IdentityAccess, Testimony
+from testimonies.models import IdentityAccess, Narrator, Testimony
 
 from .factories import (
     JobTypeFactory,
     NarratorFactory,
     SegmentFactory,
     TestimonyFactory,
+    ThemeFactory,
     indexed_testimony,
 )
 
@@ -41,16 +43,23 @@ def test_archivist_admin_shows_the_legal_name_and_logs_the_view(client, archivis
     assert (access.user, access.narrator) == (archivist, narrator)
 
 
-def test_admin_publish_action_goes_through_the_publication_gate(client, curator):
+@pytest.mark.parametrize(
+    "language, named",
+    [("fr", "numéro de téléphone"), ("en", "phone number")],
+)
+def test_admin_publish_action_goes_through_the_publication_gate(
+    client, curator, language, named
+):
     testimony = TestimonyFactory(consent="public", status=Testimony.Status.IN_REVIEW)
     SegmentFactory(testimony=testimony, text="Appelez-moi au 06 12 34 56 78.")
     client.force_login(staff(curator))
+    with translation.override(language):
+        url = reverse("admin:testimonies_testimony_changelist")
     response = client.post(
-        reverse("admin:testimonies_testimony_changelist"),
-        {"action": "publish", "_selected_action": [testimony.pk]},
-        follow=True,
+        url, {"action": "publish", "_selected_action": [testimony.pk]}, follow=True
     )
-    assert "phone number" in response.content.decode()
+    # The refusal names what it found, in the curator's language.
+    assert named in response.content.decode()
     testimony.refresh_from_db()
     assert testimony.status == Testimony.Status.IN_REVIEW
 
@@ -216,3 +225,217 @@ def test_admin_deleting_a_testimony_takes_it_out_of_the_index(
     backend = search.get_backend()
     assert backend.entries() == backend.expected_entries()
     assert backend.entries()["segments"] == {}
+
+
+# --- Every edit of a published testimony goes through the services ------------
+
+LEGAL_NAME = "Jeanne-Marie Durandal"
+
+
+def change_form_data(client, testimony) -> dict:
+    """What the change form of a testimony posts back as it is rendered."""
+    url = reverse("admin:testimonies_testimony_change", args=[testimony.pk])
+    form = client.get(url).context["adminform"].form
+    data = {}
+    for name in form.fields:
+        if name == "media":
+            continue
+        value = form[name].value()
+        if value is None:
+            value = ""
+        data[name] = value
+    records = list(testimony.consent_records.order_by("pk"))
+    data.update(
+        {
+            "consent_records-TOTAL_FORMS": str(len(records)),
+            "consent_records-INITIAL_FORMS": str(len(records)),
+            "segments-TOTAL_FORMS": "0",
+            "segments-INITIAL_FORMS": "0",
+        }
+    )
+    for index, record in enumerate(records):
+        data[f"consent_records-{index}-id"] = record.pk
+        data[f"consent_records-{index}-testimony"] = testimony.pk
+    return data
+
+
+def stored(testimony) -> tuple:
+    """Everything of a testimony that an edit could change, as stored."""
+    row = Testimony.objects.filter(pk=testimony.pk).values().get()
+    themes = sorted(testimony.themes.values_list("pk", flat=True))
+    backend = search.get_backend()
+    return row, themes, backend.entries()
+
+
+@pytest.fixture
+def published(db):
+    """A published testimony of a pseudonymous narrator with a legal name."""
+    narrator = NarratorFactory(legal_name=LEGAL_NAME)
+    testimony = indexed_testimony(
+        "le-quai", "Le quai de chargement, la nuit.", narrator=narrator
+    )
+    testimony.interviewer = "Une enquêtrice"
+    testimony.save(update_fields=["interviewer"])
+    return testimony
+
+
+def exposed_narrator():
+    """A narrator whose public name is their legal name, under a pseudonym's
+    disclosure: choosing them exposes them."""
+    return NarratorFactory(public_name="Paul Quennec", legal_name="Paul Quennec").pk
+
+
+# Each editable field of the change form, and a value that exposes a narrator.
+LEAKS = {
+    "slug": lambda: "le-quai-de-durandal",
+    "title": lambda: "Le quai, par Durandal",
+    "summary": lambda: "Jeanne-Marie raconte ses nuits.",
+    "place": lambda: "Chez Durandal, Pantin",
+    "interviewer": lambda: "jeanne.durandal@exemple.org",
+    "content_warnings": lambda: '["violence", "appelez le 06 12 34 56 78"]',
+    "narrator": exposed_narrator,
+}
+# Fields that are never public: what they hold is the curators' own.
+PRIVATE = {"curator_notes"}
+# Fields that hold no text of their own: a code, a date, a number, a choice
+# among existing rows, a file.
+WITHOUT_TEXT = {"language", "recorded_on", "media_kind", "media_duration", "themes"}
+
+
+def test_every_field_of_the_change_form_is_accounted_for(client, curator, published):
+    client.force_login(staff(curator))
+    url = reverse("admin:testimonies_testimony_change", args=[published.pk])
+    fields = set(client.get(url).context["adminform"].form.fields) - {"media"}
+    assert fields == set(LEAKS) | PRIVATE | WITHOUT_TEXT
+
+
+@pytest.mark.parametrize("field", LEAKS)
+def test_a_leak_in_any_editable_field_of_a_published_testimony_is_refused(
+    client, curator, published, field
+):
+    client.force_login(staff(curator))
+    data = change_form_data(client, published)
+    data[field] = LEAKS[field]()
+    before = stored(published)
+
+    url = reverse("admin:testimonies_testimony_change", args=[published.pk])
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert stored(published) == before
+
+
+def test_a_clean_edit_of_a_published_testimony_is_saved_and_searched(
+    client, curator, published
+):
+    client.force_login(staff(curator))
+    data = change_form_data(client, published)
+    data["title"] = "Le quai des chrysanthèmes"
+    url = reverse("admin:testimonies_testimony_change", args=[published.pk])
+    assert client.post(url, data).status_code == 302
+    published.refresh_from_db()
+    assert published.title == "Le quai des chrysanthèmes"
+    assert published.status == Testimony.Status.PUBLISHED
+    public = Testimony.objects.visible_to(None)
+    assert [h.testimony for h in search.search("chrysanthèmes", public).hits] == [
+        published
+    ]
+
+
+def test_private_curator_notes_take_what_the_curators_write(client, curator, published):
+    client.force_login(staff(curator))
+    data = change_form_data(client, published)
+    data["curator_notes"] = f"Rappeler {LEGAL_NAME} avant la mise en ligne."
+    url = reverse("admin:testimonies_testimony_change", args=[published.pk])
+    assert client.post(url, data).status_code == 302
+    published.refresh_from_db()
+    assert LEGAL_NAME in published.curator_notes
+
+
+@pytest.mark.parametrize("state", ["published", "retired"])
+def test_the_slug_of_a_testimony_once_published_is_permanent(
+    client, curator, published, state
+):
+    if state == "retired":
+        services.testimony_set_status(
+            testimony=published, status=Testimony.Status.RETIRED
+        )
+    client.force_login(staff(curator))
+    data = change_form_data(client, published)
+    data["slug"] = "une-autre-adresse"
+    before = stored(published)
+
+    url = reverse("admin:testimonies_testimony_change", args=[published.pk])
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "slug" in response.context["adminform"].form.errors
+    assert stored(published) == before
+
+
+def test_the_slug_of_a_draft_can_change(client, curator):
+    draft = TestimonyFactory(slug="premier-jet", consent="public")
+    client.force_login(staff(curator))
+    data = change_form_data(client, draft)
+    data["slug"] = "second-jet"
+    url = reverse("admin:testimonies_testimony_change", args=[draft.pk])
+    assert client.post(url, data).status_code == 302
+    draft.refresh_from_db()
+    assert draft.slug == "second-jet"
+
+
+def test_a_refusal_that_only_the_service_finds_is_shown_and_nothing_saved(
+    client, curator, published, monkeypatch
+):
+    # As when another curator's change lands between the form's check and the
+    # save: the service, under its lock, refuses on its own.
+    monkeypatch.setattr(services, "testimony_check_update", lambda **kwargs: None)
+    client.force_login(staff(curator))
+    data = change_form_data(client, published)
+    data["title"] = "Le quai, par Durandal"
+    before = stored(published)
+
+    url = reverse("admin:testimonies_testimony_change", args=[published.pk])
+    response = client.post(url, data, follow=True)
+
+    assert response.redirect_chain[-1][0].endswith(url)
+    assert "publication refusée" in response.content.decode()
+    assert stored(published) == before
+
+
+def test_a_theme_cannot_be_made_its_own_ancestor_in_the_admin(client, curator):
+    parent = ThemeFactory(slug="organisation")
+    child = ThemeFactory(slug="syndicats", parent=parent)
+    client.force_login(staff(curator))
+    url = reverse("admin:testimonies_theme_change", args=[parent.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data["parent"] = child.pk
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "parent" in response.context["adminform"].form.errors
+    parent.refresh_from_db()
+    assert parent.parent is None
+
+
+def test_a_narrator_added_in_the_admin_gets_their_job_types(client, archivist):
+    job = JobTypeFactory(slug="moderation")
+    client.force_login(staff(archivist))
+    url = reverse("admin:testimonies_narrator_add")
+    form = client.get(url).context["adminform"].form
+    data = {name: form[name].value() or "" for name in form.fields}
+    data.update(
+        {
+            "key": "nouvelle-voix",
+            "public_name": "Nouvelle voix",
+            "identity": "pseudonym",
+            "job_types": [job.pk],
+            "sensitive_terms": "[]",
+        }
+    )
+    assert client.post(url, data).status_code == 302
+    narrator = Narrator.objects.get(key="nouvelle-voix")
+    assert list(narrator.job_types.all()) == [job]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import CommandError, call_command
 
-from testimonies import corpus, search, services
+from testimonies import corpus, gate, search
 from testimonies.corpus import (
     FUNCTION_WORDS,
     VOCABULARY_SIZE,
@@ -274,7 +274,7 @@ def test_published_corpus_testimonies_pass_the_publication_gate():
     assert published.exists()
     assert any(n.sensitive_terms for n in Narrator.objects.all())
     for testimony in published:
-        assert services.testimony_publication_hits(testimony) == []
+        assert gate.publication_hits(testimony) == []
 
 
 @pytest.mark.django_db

@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from testimonies import services
+from testimonies import search, services
+from testimonies.gate import HitKind
 from testimonies.models import (
     ConsentRecord,
     IdentityAccess,
@@ -17,12 +18,11 @@ from testimonies.models import (
     Testimony,
     hash_reference_code,
 )
-from testimonies.redaction import HitKind
 from testimonies.services import PublicationRefused, ServiceError
 
-from .factories import EpisodeFactory, NarratorFactory, TestimonyFactory
+from .factories import EpisodeFactory, NarratorFactory, TestimonyFactory, ThemeFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 LEGAL_NAME = "Élodie Martin-Dubois"
 CONTACT = "Signal: elodie-md\n12 rue des Lilas"
@@ -181,7 +181,6 @@ def test_gate_lists_every_hit_with_its_place(testimony):
     ]
     assert sorted((h.place, h.offset, h.kind) for h in error.hits) == sorted(expected)
     message = str(error)
-    assert "7 item(s)" in message
     for place, offset, kind in expected:
         assert f"{place}, offset {offset}: {kind}" in message
 
@@ -825,3 +824,99 @@ def test_a_refusal_without_identity_hits_logs_nothing(testimony, curator):
     with pytest.raises(PublicationRefused):
         services.testimony_publish(testimony=testimony, by=curator)
     assert not IdentityAccess.objects.exists()
+
+
+# --- Editing a testimony -----------------------------------------------------
+
+
+def row_of(testimony) -> dict:
+    return Testimony.objects.filter(pk=testimony.pk).values().get()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("title", "Dubois raconte"),
+        ("summary", "Écrire à lina.m@exemple.org"),
+        ("place", "Projet Atlas, Paris"),
+        ("interviewer", "Élodie"),
+        ("content_warnings", ["violence", "06 12 34 56 78"]),
+    ],
+)
+def test_an_edit_of_a_published_testimony_passes_the_gate_or_saves_nothing(
+    testimony, field, value
+):
+    services.testimony_publish(testimony=testimony)
+    before = row_of(testimony)
+    with pytest.raises(PublicationRefused) as caught:
+        services.testimony_update(testimony=testimony, changes={field: value})
+    assert {hit.place.split("[")[0] for hit in caught.value.hits} == {field}
+    assert row_of(testimony) == before
+
+
+def test_an_edit_of_a_testimony_under_review_is_not_held_by_the_gate(testimony):
+    services.testimony_update(testimony=testimony, changes={"title": "Dubois"})
+    testimony.refresh_from_db()
+    assert testimony.title == "Dubois"
+
+
+def test_publishing_after_such_an_edit_is_refused_all_the_same(testimony):
+    services.testimony_update(testimony=testimony, changes={"title": "Dubois"})
+    assert [h.place for h in refusal(testimony).hits] == ["title"]
+
+
+@pytest.mark.parametrize("then", [None, Testimony.Status.RETIRED])
+def test_the_slug_of_a_testimony_once_published_never_changes(testimony, then):
+    services.testimony_publish(testimony=testimony)
+    if then:
+        services.testimony_set_status(testimony=testimony, status=then)
+    before = row_of(testimony)
+    with pytest.raises(services.SlugIsPermanent):
+        services.testimony_update(testimony=testimony, changes={"slug": "ailleurs"})
+    assert row_of(testimony) == before
+
+
+def test_only_a_testimonys_own_fields_are_edited_this_way(testimony):
+    before = row_of(testimony)
+    with pytest.raises(ServiceError, match="status"):
+        services.testimony_update(
+            testimony=testimony, changes={"status": Testimony.Status.PUBLISHED}
+        )
+    assert row_of(testimony) == before
+
+
+def test_an_edit_sets_the_themes_and_the_index_follows(testimony):
+    theme = ThemeFactory(name_fr="Horaires de nuit")
+    services.testimony_update(
+        testimony=testimony, changes={"title": "Nuits"}, themes=[theme]
+    )
+    assert list(testimony.themes.all()) == [theme]
+    found = search.search("horaires", Testimony.objects.all())
+    assert [hit.testimony for hit in found.hits] == [testimony]
+
+
+def test_a_refused_edit_logs_where_the_legal_name_was_seen(testimony, curator):
+    services.testimony_publish(testimony=testimony)
+    with pytest.raises(PublicationRefused):
+        services.testimony_update(
+            testimony=testimony, changes={"title": "Dubois"}, by=curator
+        )
+    access = IdentityAccess.objects.get()
+    assert (access.user, access.narrator_id) == (curator, testimony.narrator_id)
+
+
+@pytest.mark.parametrize(
+    "language, expected",
+    [("fr", "l’historique ne remonte jamais le temps"), ("en", "never goes back")],
+)
+def test_a_refusal_reads_in_the_language_of_whoever_asked(
+    testimony, language, expected
+):
+    with translation.override(language), pytest.raises(ServiceError) as caught:
+        services.consent_record(
+            testimony=testimony,
+            scope="public",
+            media="none",
+            given_on=dt.date(2000, 1, 1),
+        )
+    assert expected in str(caught.value)

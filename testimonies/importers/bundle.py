@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .. import search
+from .. import gate, search
 from ..models import (
     Appearance,
     ConsentRecord,
@@ -26,7 +26,6 @@ from ..models import (
     hash_reference_code,
 )
 from ..redaction import Span, default_label, public_text
-from ..services import public_fields, scanner_for
 from .validate import BundleError, load_bundle_json, validate_bundle
 
 
@@ -236,14 +235,10 @@ class _Importer:
             self.themes[item["slug"]] = stored
         for theme, parent_slug, path in pending_parents:
             parent = self.theme(parent_slug, path)
-            ancestor, seen = parent, {theme.slug}
-            while ancestor is not None:
-                if ancestor.slug in seen:
-                    raise BundleError(
-                        path, f"theme {theme.slug!r} would be its own ancestor"
-                    )
-                seen.add(ancestor.slug)
-                ancestor = ancestor.parent
+            if theme.would_cycle(parent):
+                raise BundleError(
+                    path, f"theme {theme.slug!r} would be its own ancestor"
+                )
             theme.parent = parent
             theme.save(update_fields=["parent"])
 
@@ -448,21 +443,14 @@ class _Importer:
         )
         if status == Testimony.Status.PUBLISHED:
             # The same gate as every other path to publication.
-            hits = scanner_for(narrator).scan_all(
-                public_fields(
-                    testimony,
-                    narrator,
-                    [a.get("note", "") for a in item.get("appearances", [])],
-                    [(s.position, s.start, s.public_text) for s in segment_rows],
-                )
+            hits = gate.hits_in(
+                testimony,
+                narrator,
+                [a.get("note", "") for a in item.get("appearances", [])],
+                [(s.position, s.start, s.public_text) for s in segment_rows],
             )
             if hits:
-                listed = "; ".join(str(hit) for hit in hits)
-                raise BundleError(
-                    f"{path}.status",
-                    f"publication refused, {len(hits)} item(s) would expose the "
-                    f"narrator: {listed}",
-                )
+                raise BundleError(f"{path}.status", gate.refusal_text(hits))
         media = item.get("media")
         # The column's bound; a name already taken in the storage gets a
         # suffix that stays within it.

@@ -19,6 +19,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from testimonies.exporters.bundle import bundle_export
+from testimonies.gate import fold
 from testimonies.importers.bundle import bundle_import, bundle_import_file
 from testimonies.importers.validate import SCHEMA_PATH, validate_bundle
 from testimonies.management.commands import export_bundle as export_command
@@ -38,7 +39,7 @@ from testimonies.models import (
     Theme,
 )
 from testimonies.querysets import Tier
-from testimonies.redaction import default_label, fold
+from testimonies.redaction import default_label
 
 pytestmark = pytest.mark.django_db
 

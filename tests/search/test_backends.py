@@ -31,6 +31,7 @@ from hypothesis.stateful import (
 )
 
 from testimonies import search, services
+from testimonies.importers.bundle import bundle_import_file
 from testimonies.importers.validate import BundleError
 from testimonies.models import (
     Episode,
@@ -1756,7 +1757,7 @@ class BackendContract(OnEngine):
         )
         assert_index_exact()
         assert found("collectifs") == {"sous-la-pluie", "le-syndicat"}
-        services.bundle_import(path=write_bundle(tmp_path, small_bundle()))
+        bundle_import_file(write_bundle(tmp_path, small_bundle()))
         assert_index_exact()
         assert found("cinq") == {"imported"}
         assert found("gennevilliers") == set()
@@ -1849,7 +1850,7 @@ class BackendContract(OnEngine):
         bad["narrators"][0]["private"] = {"legal_name": f"Yasmine {LEGAL_SURNAME}"}
         refused(
             BundleError,
-            services.bundle_import,
+            bundle_import_file,
             path=write_bundle(tmp_path, bad),
         )
         assert not Testimony.objects.filter(slug="imported").exists()

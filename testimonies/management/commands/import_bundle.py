@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from ...importers.bundle import bundle_import_file
 from ...importers.validate import BundleError
-from ...services import bundle_import
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         try:
-            report = bundle_import(path=path)
+            report = bundle_import_file(path)
         except BundleError as error:
             raise CommandError(f"{path}: {error}; nothing was imported") from error
         self.stdout.write(self.style.SUCCESS(f"Imported {path}: {report}"))

@@ -2,9 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ...importers.bundle import bundle_import_file
 from ...importers.validate import BundleError
 from ...models import Testimony
-from ...services import bundle_import
 
 DEMO_BUNDLE = Path(__file__).resolve().parents[2] / "demo" / "demo_bundle.json"
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
             )
             return
         try:
-            report = bundle_import(path=DEMO_BUNDLE)
+            report = bundle_import_file(DEMO_BUNDLE)
         except BundleError as error:
             raise CommandError(f"demo data: {error}") from error
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {report}"))
