@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
-from .querysets import CONSENT_NEWEST_FIRST, TestimonyQuerySet
+from .querysets import ConsentRecordQuerySet, TestimonyQuerySet
 
 SLUG_HELP = _("Lowercase letters, digits and hyphens.")
 SLUG_NAME = _("slug")
@@ -420,7 +420,7 @@ class Testimony(models.Model):
 
     def consent_in_force(self) -> "ConsentRecord | None":
         """The latest consent record, in the order recorded; None means no consent."""
-        return self.consent_records.order_by(CONSENT_NEWEST_FIRST).first()
+        return self.consent_records.newest_first().first()
 
 
 class ConsentRecord(models.Model):
@@ -457,6 +457,8 @@ class ConsentRecord(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ConsentRecordQuerySet.as_manager()
 
     class Meta:
         # The order recorded is the primary key's: the last one is in force.

@@ -1,14 +1,17 @@
-"""The access policy of the archive: one rule, every channel (DESIGN.md).
+"""The access policy of the archive: one rule, every channel (docs/design.md,
+"The access policy").
 
-Every public path starts from ``Testimony.objects.visible_to(user)``. The default
-manager stays unfiltered for staff code.
+Every public path starts from ``Testimony.objects.visible_to(user)``; what media
+a visitor may get of a testimony is decided beside it, by ``media_offer``. The
+default manager stays unfiltered for staff code. States are named through the
+models' choices, imported when a rule is built: the models import this module.
 """
 
 from datetime import datetime
 from enum import Enum
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import In
 from django.utils import timezone
@@ -26,17 +29,6 @@ class Tier(Enum):
     STAFF = "staff"
 
 
-# Which consent scopes admit which tier; staff see everything.
-SCOPES_FOR_TIER = {
-    Tier.PUBLIC: ("public",),
-    Tier.RESEARCHER: ("public", "research"),
-}
-HIDING_REQUEST_KINDS = ("withdraw", "pause")
-# The consent in force is the last record in the order recorded: the newest
-# first by this ordering. Shared by the access rule and Testimony.consent_in_force.
-CONSENT_NEWEST_FIRST = "-pk"
-
-
 def tier_of(user) -> Tier:
     """The access tier of a user (anonymous and inactive users are public)."""
     if user is None or not user.is_authenticated or not user.is_active:
@@ -48,37 +40,102 @@ def tier_of(user) -> Tier:
     return Tier.PUBLIC
 
 
+def scopes_for(tier: Tier) -> tuple[str, ...]:
+    """The consent scopes that admit a tier below staff."""
+    from .models import ConsentRecord
+
+    Scope = ConsentRecord.Scope
+    return {
+        Tier.PUBLIC: (Scope.PUBLIC,),
+        Tier.RESEARCHER: (Scope.PUBLIC, Scope.RESEARCH),
+    }[tier]
+
+
+def hiding_request_kinds() -> tuple[str, ...]:
+    """The narrators' requests that hide their testimonies while pending."""
+    from .models import NarratorRequest
+
+    return (NarratorRequest.Kind.WITHDRAW, NarratorRequest.Kind.PAUSE)
+
+
+class ConsentRecordQuerySet(models.QuerySet):
+    def newest_first(self) -> "ConsentRecordQuerySet":
+        """Consent records, the one in force first: the last in the order
+        recorded, which is the primary key's (a later record of the same day
+        wins; ``given_on`` never decreases along a history)."""
+        return self.order_by("-pk")
+
+
 def in_force(field: str) -> Subquery:
     """A field of each testimony's consent in force, in a query (NULL without one)."""
     from .models import ConsentRecord
 
     return Subquery(
         ConsentRecord.objects.filter(testimony=OuterRef("pk"))
-        .order_by(CONSENT_NEWEST_FIRST)
+        .newest_first()
         .values(field)[:1]
     )
 
 
 def visible_q(tier: Tier, now: datetime | None = None) -> Q:
     """The condition for a testimony to be visible to a tier below staff, at ``now``."""
-    from .models import NarratorRequest
+    from .models import NarratorRequest, Testimony
 
     if tier is Tier.STAFF:
         return Q()
     now = now or timezone.now()
-    scope_in_force = in_force("scope")
     hiding_request = NarratorRequest.objects.filter(
         narrator=OuterRef("narrator"),
-        status="pending",
-        kind__in=HIDING_REQUEST_KINDS,
+        status=NarratorRequest.Status.PENDING,
+        kind__in=hiding_request_kinds(),
     )
     return (
-        Q(status="published")
+        Q(status=Testimony.Status.PUBLISHED)
         # No consent record gives NULL, which no IN admits: fail closed.
-        & Q(In(scope_in_force, SCOPES_FOR_TIER[tier]))
+        & Q(In(in_force("scope"), scopes_for(tier)))
         & (Q(embargo_until__isnull=True) | Q(embargo_until__lte=now))
         & ~Q(Exists(hiding_request))
     )
+
+
+def media_offer() -> Case:
+    """Which media of each testimony a visitor who may see it may get, in a
+    query: ``audio_video`` the media, ``audio`` its sound only, ``none`` nothing
+    (the values of ``ConsentRecord.MediaRelease``).
+
+    The consent in force releases the media, the sound only or nothing; a
+    testimony without a media file offers nothing. Video of an anonymous
+    narrator is never served: at most its sound. The sound of a video cannot
+    yet be served on its own, so an offer of the sound alone of a video is
+    nothing for now; an audio recording is its own sound.
+    """
+    from .models import ConsentRecord, Narrator, Testimony
+
+    Release = ConsentRecord.MediaRelease
+    release = in_force("media")
+    video = Q(media_kind=Testimony.MediaKind.VIDEO)
+    anonymous = Q(narrator__identity=Narrator.Identity.ANONYMOUS)
+    return Case(
+        When(media="", then=Value(Release.NONE)),
+        When(
+            Q(In(release, (Release.AUDIO_VIDEO,))) & ~(video & anonymous),
+            then=Value(Release.AUDIO_VIDEO),
+        ),
+        When(
+            Q(In(release, (Release.AUDIO_VIDEO, Release.AUDIO))) & ~video,
+            then=Value(Release.AUDIO),
+        ),
+        default=Value(Release.NONE),
+        output_field=models.CharField(),
+    )
+
+
+def offers_media_q() -> Q:
+    """A testimony offers some media to those who may see it (``media_offer``)."""
+    from .models import ConsentRecord
+
+    Release = ConsentRecord.MediaRelease
+    return Q(In(media_offer(), (Release.AUDIO_VIDEO, Release.AUDIO)))
 
 
 class TestimonyQuerySet(models.QuerySet):
@@ -93,9 +150,28 @@ class TestimonyQuerySet(models.QuerySet):
             return self.all()
         return self.filter(visible_q(tier, now))
 
+    def with_media_offer(self) -> "TestimonyQuerySet":
+        """Each testimony with ``media_offer``: the media those who see it may get."""
+        return self.annotate(media_offer=media_offer())
+
     def searchable(self) -> "TestimonyQuerySet":
         """The testimonies the search index holds (see ``searchable_q``)."""
         return self.filter(searchable_q())
+
+
+def media_offer_for(testimony, user) -> str:
+    """Which media of ``testimony`` ``user`` may get now (``media_offer``):
+    nothing of a testimony they may not see."""
+    from .models import ConsentRecord, Testimony
+
+    offer = (
+        Testimony.objects.visible_to(user)
+        .filter(pk=testimony.pk)
+        .with_media_offer()
+        .values_list("media_offer", flat=True)
+        .first()
+    )
+    return offer or ConsentRecord.MediaRelease.NONE
 
 
 def searchable_q() -> Q:
@@ -105,15 +181,21 @@ def searchable_q() -> Q:
     only what the index holds at all, so that a withdrawal or a retirement takes
     a testimony's words out of the index in the same transaction.
     """
-    from .models import NarratorRequest
+    from .models import ConsentRecord, NarratorRequest, Testimony
 
-    scope_in_force = in_force("scope")
     withdrawal_pending = NarratorRequest.objects.filter(
-        narrator=OuterRef("narrator"), status="pending", kind="withdraw"
+        narrator=OuterRef("narrator"),
+        status=NarratorRequest.Status.PENDING,
+        kind=NarratorRequest.Kind.WITHDRAW,
     )
     return (
-        ~Q(status="retired")
+        ~Q(status=Testimony.Status.RETIRED)
         # A draft without consent yet keeps its text: no record is not withdrawn.
-        & ~Q(In(Coalesce(scope_in_force, Value("")), ("withdrawn",)))
+        & ~Q(
+            In(
+                Coalesce(in_force("scope"), Value("")),
+                (ConsentRecord.Scope.WITHDRAWN,),
+            )
+        )
         & ~Q(Exists(withdrawal_pending))
     )

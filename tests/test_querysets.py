@@ -1,4 +1,5 @@
-"""The access policy: ``Testimony.objects.visible_to(user)`` (DESIGN.md).
+"""The access policy: ``Testimony.objects.visible_to(user)``, and the media rule
+beside it (docs/design.md, "The access policy").
 
 The property test compares the QuerySet with an oracle written here in plain
 Python from the policy's wording, over generated archives; the example tests
@@ -16,13 +17,15 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from testimonies import services
+from testimonies import search, services
+from testimonies.exporters.bundle import bundle_export
 from testimonies.models import (
     ConsentRecord,
     Narrator,
     NarratorRequest,
     Testimony,
 )
+from testimonies.querysets import media_offer_for
 
 from .factories import NarratorFactory, TestimonyFactory, UserFactory
 
@@ -296,14 +299,20 @@ def test_an_embargo_lifts_at_request_time_without_any_job(anonymous):
     end = dt.datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
     testimony = TestimonyFactory(published=True, consent="public", embargo_until=end)
 
-    with time_machine.travel(end - dt.timedelta(seconds=1), tick=False) as traveller:
+    stored_before = list(Testimony.objects.values())
+    with (
+        CaptureQueriesContext(connection) as queries,
+        time_machine.travel(end - dt.timedelta(seconds=1), tick=False) as traveller,
+    ):
         assert visible_slugs(anonymous) == set()
         traveller.move_to(end)
-        with CaptureQueriesContext(connection) as queries:
-            assert visible_slugs(anonymous) == {testimony.slug}
+        assert visible_slugs(anonymous) == {testimony.slug}
 
-    # Nothing was written between the two requests: time alone lifted it.
+    # Nothing was written from the first request to the second: time alone
+    # lifted the embargo.
+    assert queries.captured_queries
     assert all(q["sql"].lstrip().upper().startswith("SELECT") for q in queries)
+    assert list(Testimony.objects.values()) == stored_before
 
 
 @pytest.mark.django_db
@@ -386,3 +395,63 @@ def test_visible_to_leaves_the_default_manager_unfiltered(anonymous):
     assert visible_slugs(anonymous) == {shown.slug}
     assert set(Testimony.objects.all()) == {shown, draft, unconsented}
     assert Testimony._default_manager.count() == 3
+
+
+# --- The media rule -------------------------------------------------------------
+
+KINDS = ("audio", "video")
+IDENTITIES = ("pseudonym", "anonymous")
+
+
+def offer_by_the_policy(kind: str, release: str, identity: str) -> str:
+    """The oracle, from the policy's wording: the release gives the media, the
+    sound only or nothing; video of an anonymous narrator is never served;
+    the sound of a video cannot be served on its own yet."""
+    if release == "audio_video" and not (kind == "video" and identity == "anonymous"):
+        return "audio_video"
+    if release in ("audio_video", "audio") and kind == "audio":
+        return "audio"
+    return "none"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("identity", IDENTITIES)
+@pytest.mark.parametrize("release", MEDIA)
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_media_rule_the_facet_and_the_public_export_agree(
+    anonymous, kind, release, identity
+):
+    testimony = TestimonyFactory(
+        published=True,
+        consent="public",
+        media=f"testimonies/recording.{'webm' if kind == 'video' else 'ogg'}",
+        media_kind=kind,
+        narrator=NarratorFactory(identity=identity),
+    )
+    testimony.consent_records.update(media=release)
+    expected = offer_by_the_policy(kind, release, identity)
+
+    assert media_offer_for(testimony, anonymous) == expected
+    facet = search.search("", Testimony.objects.visible_to(anonymous)).facets
+    counted = {value.value: value.count for value in facet["media"]}
+    assert counted == {expected != "none": 1}
+    (exported,) = bundle_export(public=True)["testimonies"]
+    assert ("media" in exported) == (expected != "none")
+
+
+@pytest.mark.django_db
+def test_no_media_is_offered_of_a_testimony_one_may_not_see(anonymous, researcher):
+    testimony = TestimonyFactory(
+        published=True,
+        consent="research",
+        media="testimonies/a.ogg",
+        media_kind="audio",
+    )
+    assert media_offer_for(testimony, anonymous) == "none"
+    assert media_offer_for(testimony, researcher) == "audio_video"
+
+
+@pytest.mark.django_db
+def test_no_media_is_offered_without_a_media_file(anonymous):
+    testimony = TestimonyFactory(published=True, consent="public", media_kind="audio")
+    assert media_offer_for(testimony, anonymous) == "none"

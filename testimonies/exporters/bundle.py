@@ -24,7 +24,7 @@ from ..models import (
     Testimony,
     Theme,
 )
-from ..querysets import HIDING_REQUEST_KINDS, Tier
+from ..querysets import hiding_request_kinds, in_force
 
 FORMAT = "testimony-bundle/1"
 _PLAIN_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}")
@@ -83,23 +83,31 @@ class BundleExporter:
         self._held_narrators = set(
             NarratorRequest.objects.filter(
                 status=NarratorRequest.Status.PENDING,
-                kind__in=HIDING_REQUEST_KINDS,
+                kind__in=hiding_request_kinds(),
                 narrator__isnull=False,
             ).values_list("narrator_id", flat=True)
         )
 
     def testimonies(self) -> Iterable[Testimony]:
+        # The consent in force and the media offered, by the access rule's own
+        # queries: the full history below is only the record of what was given.
         queryset = (
-            Testimony.objects.visible_to_tier(Tier.PUBLIC)
-            if self.public
-            else Testimony.objects.all()
+            Testimony.objects.visible_to(None) if self.public else Testimony.objects
         )
         return (
-            queryset.select_related("narrator")
+            queryset.with_media_offer()
+            .annotate(
+                scope_in_force=in_force("scope"),
+                release_in_force=in_force("media"),
+                given_in_force=in_force("given_on"),
+            )
+            .select_related("narrator")
             .prefetch_related(
                 "themes",
+                # The history in the order recorded, oldest first.
                 Prefetch(
-                    "consent_records", queryset=ConsentRecord.objects.order_by("pk")
+                    "consent_records",
+                    queryset=ConsentRecord.objects.newest_first().reverse(),
                 ),
                 Prefetch("appearances__episode__series"),
                 Prefetch(
@@ -235,23 +243,21 @@ class BundleExporter:
         _put(item, "content_warnings", list(testimony.content_warnings or []))
         item["status"] = testimony.status
         _put(item, "published_at", _datetime(testimony.published_at))
-        consent = list(testimony.consent_records.all())
         if self.public:
-            latest = consent[-1]
             item["consent"] = [
                 {
-                    "scope": latest.scope,
-                    "media": latest.media,
-                    "given_on": _date(latest.given_on),
+                    "scope": testimony.scope_in_force,
+                    "media": testimony.release_in_force,
+                    "given_on": _date(testimony.given_in_force),
                 }
             ]
         else:
             _put(item, "embargo_until", _datetime(testimony.embargo_until))
-            item["consent"] = [self.consent(c) for c in consent]
+            item["consent"] = [self.consent(c) for c in testimony.consent_records.all()]
             if testimony.narrator_id in self._held_narrators:
-                item["consent"].append(self.held(consent))
+                item["consent"].append(self.held(testimony.given_in_force))
                 self.held_slugs.append(testimony.slug)
-        if testimony.media and self.media_allowed(testimony, consent):
+        if testimony.media and self.media_exported(testimony):
             media = {
                 "path": media_file_name(testimony, public=self.public),
                 "kind": testimony.media_kind,
@@ -283,17 +289,15 @@ class BundleExporter:
             item["redactions"] = []
         return item
 
-    def media_allowed(self, testimony: Testimony, consent: list[ConsentRecord]) -> bool:
+    def media_exported(self, testimony: Testimony) -> bool:
+        """The backup keeps every file; the public export what the public may get."""
         if not self.public:
             return True
-        release = consent[-1].media
-        return release == "audio_video" or (
-            release == "audio" and testimony.media_kind == "audio"
-        )
+        return testimony.media_offer != ConsentRecord.MediaRelease.NONE
 
-    def held(self, consent: list[ConsentRecord]) -> dict:
+    def held(self, given_in_force: date | None) -> dict:
         today = timezone.localdate()
-        given_on = max(today, consent[-1].given_on) if consent else today
+        given_on = max(today, given_in_force) if given_in_force else today
         return {
             "scope": ConsentRecord.Scope.ARCHIVE,
             "media": ConsentRecord.MediaRelease.NONE,

@@ -23,14 +23,13 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import ExtractYear
-from django.db.models.lookups import In
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
 from ..models import Appearance, Narrator, Segment, Testimony
-from ..querysets import in_force
+from ..querysets import offers_media_q
 from .query import Query, parse
 
 PAGE_SIZE = 20
@@ -178,8 +177,8 @@ class Filters:
 
 
 def media_available_q() -> Q:
-    """A testimony has media and its consent in force releases some of it."""
-    return ~Q(media="") & Q(In(in_force("media"), ("audio_video", "audio")))
+    """A testimony offers media to those who see it: the archive's media rule."""
+    return offers_media_q()
 
 
 @dataclass
