@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 from hypothesis import HealthCheck, settings
 
-from .factories import UserFactory
+from .factories import JobTypeFactory, NarratorFactory, UserFactory, indexed_testimony
 
 # CI runs a fixed, derandomised profile: a property test never flakes there.
 settings.register_profile(
@@ -63,3 +63,33 @@ def default_language():
     English active in the thread, and reverse() would follow it."""
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def search_archive(db):
+    """A small archive, indexed through the services, for the search's channels:
+    a public testimony with a passage redacted, a research-only one and a draft.
+    Returns the public one."""
+    from testimonies import services
+
+    narrator = NarratorFactory(legal_name="Zelie Marchetti")
+    narrator.job_types.set([JobTypeFactory(slug="courier")])
+    public = indexed_testimony(
+        "pluie",
+        "La plateforme notait chaque course <script>alert(1)</script> sous la pluie.",
+        start=61,
+        narrator=narrator,
+    )
+    secret = services.segment_create(
+        testimony=public,
+        start=130,
+        end=180,
+        speaker="interviewer",
+        text="Le chef Bartholoméo surveillait la plateforme.",
+    )
+    services.segment_redact(segment=secret, start=8, end=19, reason="third_party")
+    indexed_testimony(
+        "recherche", "Une plateforme pour chercheurs seulement.", consent="research"
+    )
+    indexed_testimony("brouillon", "Une plateforme en brouillon.", published=False)
+    return public

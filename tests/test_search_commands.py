@@ -7,32 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from testimonies import search, services
-
-from .factories import NarratorFactory, indexed_testimony
-
-
-@pytest.fixture
-def archive(db):
-    narrator = NarratorFactory(legal_name="Zelie Marchetti")
-    public = indexed_testimony(
-        "pluie",
-        "La plateforme notait chaque course sous la pluie.",
-        start=61,
-        narrator=narrator,
-    )
-    secret = services.segment_create(
-        testimony=public,
-        start=130,
-        end=180,
-        speaker="interviewer",
-        text="Le chef Bartholoméo surveillait la plateforme.",
-    )
-    services.segment_redact(segment=secret, start=8, end=19, reason="third_party")
-    indexed_testimony(
-        "recherche", "Une plateforme pour chercheurs seulement.", consent="research"
-    )
-    return public
+from testimonies import search
 
 
 def _run(*args) -> str:
@@ -41,7 +16,7 @@ def _run(*args) -> str:
     return out.getvalue()
 
 
-def test_search_prints_total_slugs_times_and_marked_snippets(archive):
+def test_search_prints_total_slugs_times_and_marked_snippets(search_archive):
     out = _run("search", "plateforme")
     assert out.startswith("1 testimonies")
     assert "pluie  Title pluie" in out
@@ -51,13 +26,13 @@ def test_search_prints_total_slugs_times_and_marked_snippets(archive):
     assert "recherche" not in out
 
 
-def test_search_as_a_named_user_sees_what_that_user_may_see(archive, researcher):
+def test_search_as_a_named_user_sees_what_that_user_may_see(search_archive, researcher):
     out = _run("search", "plateforme", "--user", researcher.username)
     assert out.startswith("2 testimonies")
     assert "recherche" in out
 
 
-def test_search_json_has_the_documented_shape(archive):
+def test_search_json_has_the_documented_shape(search_archive):
     document = json.loads(_run("search", '"notait chaque"', "--json"))
     assert document["total"] == 1
     [hit] = document["hits"]
@@ -73,7 +48,7 @@ def test_search_json_has_the_documented_shape(archive):
     assert marked.split() == ["notait", "chaque"]
 
 
-def test_search_never_shows_a_redacted_word(archive, curator):
+def test_search_never_shows_a_redacted_word(search_archive, curator):
     for user in ([], ["--user", curator.username]):
         assert "Bartholom" not in _run("search", "Bartholoméo", *user)
         assert "Bartholom" not in _run("search", "plateforme", "--json", *user)
@@ -85,14 +60,14 @@ def test_search_names_an_unknown_user(db):
         call_command("search", "x", user="nobody")
 
 
-def test_rebuild_restores_an_index_emptied_behind_the_services(archive):
+def test_rebuild_restores_an_index_emptied_behind_the_services(search_archive):
     backend = search.get_backend()
     expected = backend.expected_entries()
     assert backend.entries() == expected
     backend._clear()
     assert _run("search", "plateforme").startswith("0 testimonies")
     out = _run("rebuild_search_index", "--no-progress")
-    assert out.startswith("Indexed 3 segments of 2 testimonies in ")
+    assert out.startswith("Indexed 4 segments of 3 testimonies in ")
     assert out.rstrip().endswith(" s")
     assert backend.entries() == expected
     assert _run("search", "plateforme").startswith("1 testimonies")
@@ -105,7 +80,7 @@ def _text_indexes() -> dict[str, str]:
         return dict(search.get_backend()._text_indexes(cursor))
 
 
-def test_rebuild_builds_the_same_text_indexes_again_in_bulk(archive):
+def test_rebuild_builds_the_same_text_indexes_again_in_bulk(search_archive):
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -122,7 +97,7 @@ def test_rebuild_builds_the_same_text_indexes_again_in_bulk(archive):
 
 
 def test_a_failed_rebuild_leaves_the_index_and_its_text_indexes_as_they_were(
-    archive, monkeypatch
+    search_archive, monkeypatch
 ):
     from django.db import connection
 

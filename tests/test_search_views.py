@@ -5,37 +5,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from testimonies import search, services
+from testimonies import search
 from testimonies.models import Narrator, Testimony
 
 from .factories import (
-    JobTypeFactory,
     NarratorFactory,
     indexed_testimony,
 )
-
-
-@pytest.fixture
-def archive(db):
-    narrator = NarratorFactory()
-    narrator.job_types.set([JobTypeFactory(slug="courier")])
-    public = indexed_testimony(
-        "pluie",
-        "La plateforme note chaque course <script>alert(1)</script>.",
-        start=75,
-        narrator=narrator,
-    )
-    secret = services.segment_create(
-        testimony=public,
-        start=130,
-        end=180,
-        speaker="interviewer",
-        text="Le chef Bartholoméo regardait la plateforme.",
-    )
-    services.segment_redact(segment=secret, start=8, end=19, reason="third_party")
-    indexed_testimony("recherche", "Une plateforme de recherche.", consent="research")
-    indexed_testimony("brouillon", "Une plateforme en brouillon.", published=False)
-    return public
 
 
 def _page(client, **params):
@@ -44,23 +20,27 @@ def _page(client, **params):
     return response.content.decode()
 
 
-def test_the_public_finds_public_testimonies_with_marked_passages(client, archive):
+def test_the_public_finds_public_testimonies_with_marked_passages(
+    client, search_archive
+):
     page = _page(client, q="plateforme")
     assert "Title pluie" in page
     assert "<mark>plateforme</mark>" in page
-    assert f"{archive.get_absolute_url()}#t75" in page
+    assert f"{search_archive.get_absolute_url()}#t61" in page
     assert "Title recherche" not in page
     assert "Title brouillon" not in page
 
 
-def test_a_researcher_also_finds_research_only_testimonies(client, archive, researcher):
+def test_a_researcher_also_finds_research_only_testimonies(
+    client, search_archive, researcher
+):
     client.force_login(researcher)
     page = _page(client, q="plateforme")
     assert "Title recherche" in page
     assert "Title brouillon" not in page
 
 
-def test_a_redacted_word_is_never_found_nor_shown(client, archive, curator):
+def test_a_redacted_word_is_never_found_nor_shown(client, search_archive, curator):
     for user in (None, curator):
         if user:
             client.force_login(user)
@@ -70,14 +50,14 @@ def test_a_redacted_word_is_never_found_nor_shown(client, archive, curator):
         assert "Bartholom" not in page.replace('value="Bartholoméo"', "")
 
 
-def test_text_in_snippets_is_escaped(client, archive):
+def test_text_in_snippets_is_escaped(client, search_archive):
     page = _page(client, q="course")
     # PostgreSQL's headlines leave tags out; SQLite's snippets keep them, escaped.
     assert "<mark>course</mark>" in page
     assert "<script>" not in page
 
 
-def test_a_facet_link_narrows_the_search(client, archive):
+def test_a_facet_link_narrows_the_search(client, search_archive):
     indexed_testimony("soleil", "La plateforme sous le soleil.")
     everything = _page(client, q="plateforme")
     assert "Title soleil" in everything
@@ -99,17 +79,19 @@ def test_a_facet_link_narrows_the_search(client, archive):
         {"decade": "nineteen"},
     ],
 )
-def test_any_input_gives_a_page(client, archive, params):
+def test_any_input_gives_a_page(client, search_archive, params):
     _page(client, **params)
 
 
-def test_the_page_speaks_english_under_en(client, archive):
+def test_the_page_speaks_english_under_en(client, search_archive):
     response = client.get("/en/testimonies/", {"q": "plateforme"})
     assert response.status_code == 200
     assert "Search the testimonies" in response.content.decode()
 
 
-def test_the_page_asks_the_same_few_queries_however_many_hits_it_shows(client, archive):
+def test_the_page_asks_the_same_few_queries_however_many_hits_it_shows(
+    client, search_archive
+):
     def queries_for_page() -> int:
         with CaptureQueriesContext(connection) as captured:
             _page(client, q="plateforme")
@@ -123,7 +105,7 @@ def test_the_page_asks_the_same_few_queries_however_many_hits_it_shows(client, a
     assert queries_for_page() == with_one
 
 
-def test_a_hit_reads_no_narrator_identity(archive):
+def test_a_hit_reads_no_narrator_identity(search_archive):
     results = search.search("plateforme", Testimony.objects.all())
     assert results.hits
     for hit in results.hits:
