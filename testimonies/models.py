@@ -85,7 +85,7 @@ def normalise_reference_code(code: str) -> str:
 
 
 def hash_reference_code(code: str) -> str:
-    """The stored form of a narrator's reference code (DESIGN.md, bundle rules)."""
+    """The stored form of a reference code (docs/design.md, "The bundle format")."""
     digest = hashlib.sha256(normalise_reference_code(code).encode("utf-8")).hexdigest()
     return f"sha256:{digest}"
 

@@ -1,4 +1,4 @@
-"""Nothing hidden reaches a public channel (DESIGN.md: the three promises).
+"""Nothing hidden reaches a public channel (docs/design.md, "The three promises").
 
 Each example builds a small archive through the services, with a unique marker
 word in every place: words under redactions, narrators' private identity and
@@ -175,7 +175,7 @@ def archives(draw) -> ArchiveDescription:
 
 
 def visible_testimonies(archive: ArchiveDescription, tier: str) -> set[int]:
-    """The oracle: the access policy of DESIGN.md, read from the description."""
+    """The oracle: the access policy of docs/design.md, read from the description."""
     admitted = {"public"} if tier == "public" else {"public", "research"}
     hiding = set()
     held = set()

@@ -132,7 +132,7 @@ def archives(draw) -> ArchiveDescription:
 
 
 def expected_slugs(archive: ArchiveDescription, tier: str) -> set[str]:
-    """The oracle: the policy of DESIGN.md, read from the description alone."""
+    """The oracle: the policy of docs/design.md, read from the description alone."""
     slugs = {f"t{index}" for index in range(len(archive.testimonies))}
     if tier == "staff":
         return slugs

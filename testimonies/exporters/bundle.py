@@ -1,4 +1,5 @@
-"""Export of the archive as a `testimony-bundle/1` document (DESIGN.md).
+"""Export of the archive as a `testimony-bundle/1` document
+(docs/design.md, "The bundle format").
 
 The full export is a staff backup: everything, private fields included, so that
 importing it into an empty database gives the same archive. The public export

@@ -1,4 +1,5 @@
-"""Import of a `testimony-bundle/1` document: all or nothing (DESIGN.md)."""
+"""Import of a `testimony-bundle/1` document: all or nothing
+(docs/design.md, "The bundle format")."""
 
 import os
 from dataclasses import dataclass, field

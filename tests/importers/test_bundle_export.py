@@ -1,5 +1,5 @@
 """Export of the archive as a bundle: a faithful backup, and a public copy that
-holds nothing the public may not see (DESIGN.md)."""
+holds nothing the public may not see (docs/design.md, "The bundle format")."""
 
 import io
 import json

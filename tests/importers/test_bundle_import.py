@@ -1,4 +1,5 @@
-"""Import of testimony bundles: all or nothing, by the database's rules (DESIGN.md)."""
+"""Import of testimony bundles: all or nothing, by the format's rules
+(docs/design.md, "The bundle format")."""
 
 import copy
 import hashlib

@@ -564,7 +564,7 @@ class Secret:
         return scope
 
     def visible(self, tier: Tier) -> bool:
-        """DESIGN.md's access policy, read from the description."""
+        """The access policy of docs/design.md, read from the description."""
         if tier is Tier.STAFF:
             return True
         kind, _, outcome = self.request.partition(" ")
