@@ -41,5 +41,10 @@ class SearchForm(forms.Form):
         return Filters(**chosen, decade=decades)
 
     def page(self) -> int:
-        value = self.data.get("page", "1")
-        return int(value) if value.isdigit() and 0 < int(value) < 10_000 else 1
+        return page_number(self.data)
+
+
+def page_number(data) -> int:
+    """The page asked for in a query string; what cannot be read is page 1."""
+    value = data.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 10_000 else 1

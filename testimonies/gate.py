@@ -265,6 +265,8 @@ def public_fields(
         yield f"appearances[{index}].note", note
     if narrator.identity != Narrator.Identity.ANONYMOUS:
         yield "narrator.public_name", narrator.public_name
+        # The address of their public page.
+        yield "narrator.slug", narrator.slug.replace("-", " ")
     yield "narrator.descriptor.fr", narrator.descriptor_fr
     yield "narrator.descriptor.en", narrator.descriptor_en
     yield "narrator.region", narrator.region

@@ -133,9 +133,16 @@ class JobType(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("testimonies:job_type", kwargs={"slug": self.slug})
+
     @property
     def name(self) -> str:
         return Translated.pick(self, "name")
+
+    @property
+    def description(self) -> str:
+        return Translated.pick(self, "description")
 
 
 class Theme(models.Model):
@@ -163,6 +170,9 @@ class Theme(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("testimonies:theme", kwargs={"slug": self.slug})
 
     @property
     def name(self) -> str:
@@ -241,6 +251,16 @@ class Episode(models.Model):
     def __str__(self) -> str:
         return f"{self.series.title} — {self.number}. {self.title}"
 
+    def get_absolute_url(self) -> str:
+        return reverse(
+            "testimonies:episode",
+            kwargs={"series": self.series.slug, "episode": self.slug},
+        )
+
+    @property
+    def synopsis(self) -> str:
+        return Translated.pick(self, "synopsis")
+
 
 class Narrator(models.Model):
     class Identity(models.TextChoices):
@@ -250,6 +270,16 @@ class Narrator(models.Model):
 
     key = archive_slug_field(
         _("key"), help_text=_("A stable internal key, used by bundles.")
+    )
+    slug = models.SlugField(
+        _("public slug"),
+        max_length=80,
+        blank=True,
+        validators=[validate_archive_slug],
+        help_text=_(
+            "The address of the narrator's public page. Only a named or "
+            "pseudonymous narrator has one; it is public, like their name."
+        ),
     )
     public_name = models.CharField(
         _("public name"),
@@ -315,6 +345,14 @@ class Narrator(models.Model):
                 condition=~Q(reference_code_hash=""),
                 name="narrator_reference_code_unique",
             ),
+            models.UniqueConstraint(
+                fields=["slug"], condition=~Q(slug=""), name="narrator_slug_unique"
+            ),
+            # Nothing public links an anonymous narrator's testimonies together.
+            models.CheckConstraint(
+                condition=Q(slug="") | ~Q(identity="anonymous"),
+                name="narrator_anonymous_has_no_page",
+            ),
             models.CheckConstraint(
                 condition=Q(birth_decade__isnull=True)
                 | Q(birth_decade__gte=1900, birth_decade__lte=2100),
@@ -324,6 +362,9 @@ class Narrator(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    def get_absolute_url(self) -> str:
+        return reverse("testimonies:narrator", kwargs={"slug": self.slug})
 
     @property
     def descriptor(self) -> str:
@@ -335,6 +376,11 @@ class Narrator(models.Model):
         if self.identity == self.Identity.ANONYMOUS:
             return self.descriptor or str(_("an anonymous narrator"))
         return self.public_name
+
+    @property
+    def has_page(self) -> bool:
+        """Named and pseudonymous narrators with a slug have a public page."""
+        return bool(self.slug) and self.identity != self.Identity.ANONYMOUS
 
     def set_reference_code(self, code: str) -> None:
         self.reference_code_hash = hash_reference_code(code)

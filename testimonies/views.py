@@ -1,30 +1,22 @@
-"""Public pages: configuration and one delegation each."""
+"""Public pages: configuration and one delegation each (reads in ``selectors``)."""
 
-from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import FormView, TemplateView
 
-from . import search, services
-from .forms import NarratorRequestForm, SearchForm
-from .models import Segment, Testimony
+from . import captions, search, selectors, services
+from .forms import NarratorRequestForm, SearchForm, page_number
 
 
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
-class VisibleTestimoniesMixin:
-    def get_queryset(self):
-        return Testimony.objects.visible_to(self.request.user).select_related(
-            "narrator"
-        )
-
-
-class HomeView(VisibleTestimoniesMixin, ListView):
+class HomeView(TemplateView):
     template_name = "testimonies/home.html"
-    context_object_name = "testimonies"
-    paginate_by = 50
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**selectors.home(self.request.user), **kwargs)
 
 
 class SearchView(TemplateView):
@@ -34,37 +26,77 @@ class SearchView(TemplateView):
         form = SearchForm(self.request.GET)
         results = search.search(
             form.query(),
-            Testimony.objects.visible_to(self.request.user),
+            selectors.visible(self.request.user),
             form.filters(),
             form.page(),
         )
         return super().get_context_data(form=form, results=results, **kwargs)
 
 
-class TestimonyDetailView(VisibleTestimoniesMixin, DetailView):
+class TestimonyDetailView(TemplateView):
     template_name = "testimonies/detail.html"
-    context_object_name = "testimony"
 
-    def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .prefetch_related(
-                "themes",
-                "narrator__job_types",
-                Prefetch(
-                    "segments",
-                    queryset=Segment.objects.only(
-                        "testimony_id",
-                        "position",
-                        "start",
-                        "end",
-                        "speaker",
-                        "public_text",
-                    ),
-                ),
-            )
+    def get_context_data(self, **kwargs):
+        page = selectors.testimony_page(self.request.user, kwargs["slug"])
+        return super().get_context_data(page=page, testimony=page.testimony, **kwargs)
+
+
+class CaptionsView(TemplateView):
+    """The transcript as WebVTT, from public text, to whoever may see it."""
+
+    def get(self, request, slug):
+        page = selectors.testimony_page(request.user, slug)
+        return HttpResponse(
+            captions.webvtt(page.segments), content_type="text/vtt; charset=utf-8"
         )
+
+
+class TranscriptTextView(TemplateView):
+    """The transcript as plain text, from public text, to whoever may see it."""
+
+    def get(self, request, slug):
+        page = selectors.testimony_page(request.user, slug)
+        address = request.build_absolute_uri(page.testimony.get_absolute_url())
+        response = HttpResponse(
+            captions.plain_text(page.testimony.title, address, page.segments),
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'inline; filename="{slug}.txt"'
+        return response
+
+
+class ListingView(TemplateView):
+    """A page of a theme, a job type, an episode or a narrator."""
+
+    selector = None
+
+    def get_context_data(self, **kwargs):
+        found = type(self).selector(
+            self.request.user, page=page_number(self.request.GET), **kwargs
+        )
+        # What the selector found names the page; the address's own words
+        # (a slug) give way to it.
+        return {**super().get_context_data(**kwargs), **found}
+
+
+class ThemeView(ListingView):
+    template_name = "testimonies/theme.html"
+    selector = staticmethod(selectors.theme_page)
+
+
+class JobTypeView(ListingView):
+    template_name = "testimonies/job_type.html"
+    selector = staticmethod(selectors.job_type_page)
+
+
+class EpisodeView(ListingView):
+    template_name = "testimonies/episode.html"
+    selector = staticmethod(selectors.episode_page)
+
+
+class NarratorView(ListingView):
+    template_name = "testimonies/narrator.html"
+    selector = staticmethod(selectors.narrator_page)
 
 
 class NarratorRequestView(FormView):

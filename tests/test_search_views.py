@@ -47,7 +47,12 @@ def test_a_redacted_word_is_never_found_nor_shown(client, search_archive, curato
         assert "Bartholom" not in _page(client, q="plateforme")
         page = _page(client, q="Bartholoméo")
         assert "Aucun témoignage ne correspond à cette recherche." in page
-        assert "Bartholom" not in page.replace('value="Bartholoméo"', "")
+        # The visitor's own query is echoed back (in the box, and in the
+        # address of the page in the other language); nothing else names it.
+        echoed = page.replace('value="Bartholoméo"', "").replace(
+            "q=Bartholom%C3%A9o", ""
+        )
+        assert "Bartholom" not in echoed
 
 
 def test_text_in_snippets_is_escaped(client, search_archive):

@@ -6,6 +6,7 @@ from html import escape
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from testimonies import services
@@ -188,8 +189,12 @@ def test_french_is_the_default_language_and_english_is_under_en(client):
     assert french.status_code == english.status_code == 200
     assert '<html lang="fr">' in french.content.decode()
     assert '<html lang="en">' in english.content.decode()
-    assert "<h1>Témoignages</h1>" in french.content.decode()
-    assert "<h1>Testimonies</h1>" in english.content.decode()
+    assert "<h1>Archive des témoignages des travailleurs du clic</h1>" in (
+        french.content.decode()
+    )
+    assert "<h1>Archive of click workers' testimonies</h1>" in (
+        english.content.decode().replace("&#x27;", "'")
+    )
 
 
 def test_healthz_answers_ok(client):
@@ -199,15 +204,18 @@ def test_healthz_answers_ok(client):
     assert response.content == b"ok"
 
 
-def test_home_page_links_to_the_next_page_of_testimonies(client, db):
-    for number in range(51):
+def test_home_page_shows_the_latest_and_leads_to_all_of_them(client, db):
+    for number in range(8):
         TestimonyFactory(
             slug=f"page-{number:02d}",
             title=f"Titre {number:02d}",
             published=True,
+            published_at=dt.datetime(2024, 1, 1 + number, tzinfo=dt.UTC),
             consent="public",
         )
-    first = client.get("/").content.decode()
-    assert 'rel="next" href="?page=2"' in first
-    second = client.get("/?page=2").content.decode()
-    assert second.count('class="testimony-card"') == 1
+    home = client.get("/").content.decode()
+    assert home.count('class="testimony-card"') == 6
+    # The most recent first; the two oldest are a link away.
+    assert home.index("Titre 07") < home.index("Titre 02")
+    assert "Titre 01" not in home
+    assert f'href="{reverse("testimonies:search")}">Les 8 témoignages' in home
