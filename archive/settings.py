@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_ratelimit",
     "testimonies",
     "testimonies.search",
 ]
@@ -198,6 +199,29 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Django's own Redis backend increments atomically; the rate-limit library
+# lists only third-party backends as supported.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# A cache shared by every process where REDIS_URL names one (rate limits count
+# across all of them); without it, each process counts in its own memory, which
+# is exact for a single process (the SQLite demo).
+if os.environ.get("REDIS_URL", "").strip():
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"].strip(),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# Narrator requests per client address and period ("5/h"): enough for a
+# narrator, too few to probe reference codes. Behind the reverse proxy, the
+# client's address is read from the header it sets (e.g. HTTP_X_REAL_IP).
+ARCHIVE_REQUEST_RATE = os.environ.get("ARCHIVE_REQUEST_RATE", "5/h").strip()
+RATELIMIT_IP_META_KEY = os.environ.get("ARCHIVE_CLIENT_IP_HEADER", "").strip() or None
 
 LOGIN_URL = "/accounts/login/"
 

@@ -1,8 +1,11 @@
 """Public pages: configuration and one delegation each (reads in ``selectors``)."""
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
 from django.views.generic import FormView, TemplateView
+from django_ratelimit.decorators import ratelimit
 
 from . import captions, search, selectors, services
 from .forms import NarratorRequestForm, SearchForm, page_number
@@ -99,11 +102,26 @@ class NarratorView(ListingView):
     selector = staticmethod(selectors.narrator_page)
 
 
+def request_rate(group, request) -> str:
+    return settings.ARCHIVE_REQUEST_RATE
+
+
+@method_decorator(
+    ratelimit(key="ip", rate=request_rate, method="POST", block=False), name="post"
+)
 class NarratorRequestView(FormView):
+    """A narrator's request by their reference code; the answer is the same
+    whatever the code, and a client that sends too many is asked to wait, so
+    that codes cannot be probed."""
+
     template_name = "testimonies/request.html"
     form_class = NarratorRequestForm
 
+    def post(self, request, *args, **kwargs):
+        if getattr(request, "limited", False):
+            return render(request, "testimonies/request_limited.html", status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form):
         services.narrator_request_submit(**form.cleaned_data)
-        # The same answer whatever the code, so that nobody can probe codes.
         return render(self.request, "testimonies/request_received.html")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from testimonies import services
-from testimonies.models import Segment, Testimony
+from testimonies.models import NarratorRequest, Segment, Testimony
 
 from .factories import (
     NarratorFactory,
@@ -219,3 +219,35 @@ def test_home_page_shows_the_latest_and_leads_to_all_of_them(client, db):
     assert home.index("Titre 07") < home.index("Titre 02")
     assert "Titre 01" not in home
     assert f'href="{reverse("testimonies:search")}">Les 8 témoignages' in home
+
+
+@pytest.mark.django_db
+def test_requests_are_limited_per_client_and_a_limited_one_records_nothing(
+    client, settings
+):
+    settings.ARCHIVE_REQUEST_RATE = "3/h"
+    data = {"reference_code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "kind": "pause"}
+    answers = [client.post("/requests/", data).status_code for _ in range(3)]
+    assert answers == [200, 200, 200]
+    assert NarratorRequest.objects.count() == 3
+
+    limited = client.post("/requests/", data)
+
+    assert limited.status_code == 429
+    assert NarratorRequest.objects.count() == 3
+    # Another client is not held back by this one.
+    other = client.post("/requests/", data, REMOTE_ADDR="192.0.2.7")
+    assert other.status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_limited_request_answers_the_same_whatever_the_code(client, settings):
+    settings.ARCHIVE_REQUEST_RATE = "1/h"
+    code = services.narrator_reference_code_reset(narrator=NarratorFactory())
+    client.post("/requests/", {"reference_code": code, "kind": "withdraw"})
+    known = client.post("/requests/", {"reference_code": code, "kind": "withdraw"})
+    unknown = client.post(
+        "/requests/", {"reference_code": "ZZZZ-ZZZZ-ZZZZ-ZZZZ", "kind": "withdraw"}
+    )
+    assert known.status_code == unknown.status_code == 429
+    assert known.content == unknown.content
