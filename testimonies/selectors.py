@@ -97,10 +97,15 @@ def narrator_page(user, slug: str, page: int) -> dict:
 
 @dataclass(frozen=True)
 class Line:
-    """A segment as the page shows it, with the anchor that links to it."""
+    """A segment as the page shows it: its anchor (the address of the passage),
+    its time, its speaker, and its bounds as the player reads them."""
 
     segment: Segment
     anchor: str
+    time: str
+    speaker: str
+    start: str
+    end: str
 
 
 @dataclass(frozen=True)
@@ -117,15 +122,27 @@ class TestimonyPage:
         """Each segment with its anchor ``t=M:SS`` (``t=H:MM:SS``): the address
         of a passage is its time, so that a link to it reads as one and works
         without scripts. Two segments starting in the same second: the first
-        has the time, the next its position too."""
+        has the time, the next its position too. Worked out here once, so that
+        a two-hour transcript renders quickly."""
+        speakers = {value: str(label) for value, label in Segment.Speaker.choices}
         seen: set[str] = set()
         lines = []
         for segment in self.segments:
-            anchor = f"t={timecode(segment.start)}"
+            time = timecode(segment.start)
+            anchor = f"t={time}"
             if anchor in seen:
                 anchor = f"{anchor}-{segment.position}"
             seen.add(anchor)
-            lines.append(Line(segment, anchor))
+            lines.append(
+                Line(
+                    segment,
+                    anchor,
+                    time,
+                    speakers.get(segment.speaker, segment.speaker),
+                    repr(float(segment.start)),
+                    repr(float(segment.end)),
+                )
+            )
         return lines
 
 
