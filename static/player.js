@@ -127,11 +127,30 @@
     });
   }
 
+  // Browsers open a closed <details> to show the passage an address names:
+  // the warning is read first all the same. The passage is kept aside, out of
+  // the address, until the warning's step is taken, then shown.
+  var waiting = NaN;
+  if (warning && !warning.open && !isNaN(timeInHash())) {
+    waiting = timeInHash();
+    if (window.history && window.history.replaceState) {
+      window.history.replaceState(null, "", window.location.pathname + window.location.search);
+    }
+    warning.scrollIntoView({ block: "center" });
+  }
   if (warning) {
     warning.addEventListener("toggle", function () {
-      if (warning.open) {
-        go(timeInHash(), true);
+      if (!warning.open) {
+        return;
       }
+      if (!isNaN(waiting)) {
+        var segment = segmentAt(waiting);
+        waiting = NaN;
+        if (segment && window.history && window.history.replaceState) {
+          window.history.replaceState(null, "", "#" + segment.id);
+        }
+      }
+      go(timeInHash(), true);
     });
   }
   window.addEventListener("hashchange", function () {
