@@ -20,9 +20,9 @@ def test_search_prints_total_slugs_times_and_marked_snippets(search_archive):
     out = _run("search", "plateforme")
     assert out.startswith("1 testimonies")
     assert "pluie  Title pluie" in out
-    assert "[01:01] narrator: " in out
+    assert "[1:01] narrator: " in out
     assert "«plateforme» notait" in out
-    assert "[02:10] interviewer:" in out
+    assert "[2:10] interviewer:" in out
     assert "recherche" not in out
 
 

@@ -6,16 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ... import search
 from ...models import Testimony
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return (
-        f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
-        if hours
-        else (f"{rest // 60:02d}:{rest % 60:02d}")
-    )
+from ...timecodes import timecode
 
 
 class Command(BaseCommand):
@@ -86,6 +77,6 @@ class Command(BaseCommand):
             self.stdout.write(f"\n{hit.testimony.slug}  {hit.testimony.title}")
             for segment in hit.segments:
                 self.stdout.write(
-                    f"  [{_clock(segment.start)}] {segment.speaker}: "
+                    f"  [{timecode(segment.start)}] {segment.speaker}: "
                     f"{segment.snippet.text('«', '»')}"
                 )
