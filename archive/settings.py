@@ -174,7 +174,19 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
+# Not served by any URL nor by whitenoise: recordings, renditions and consent
+# forms are private, and the media view decides who gets what.
 MEDIA_ROOT = Path(os.environ.get("ARCHIVE_MEDIA_ROOT", BASE_DIR / "media"))
+
+# The largest recording taken in (admin upload or bundle), in bytes.
+try:
+    ARCHIVE_MEDIA_MAX_BYTES = int(os.environ.get("ARCHIVE_MEDIA_MAX_BYTES", 4 << 30))
+except ValueError as error:
+    raise ImproperlyConfigured(
+        "ARCHIVE_MEDIA_MAX_BYTES must be a whole number of bytes."
+    ) from error
+if ARCHIVE_MEDIA_MAX_BYTES <= 0:
+    raise ImproperlyConfigured("ARCHIVE_MEDIA_MAX_BYTES must be positive.")
 
 if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
     # django-storages reads its own AWS_* variables from the settings below.
