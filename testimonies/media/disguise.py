@@ -24,7 +24,9 @@ SAMPLE_RATE = 16_000
 # formants and the glottal and lip shaping. The baseline's order 20 costs twice
 # as much for the eigenvalues, which are most of the time spent here.
 ORDER = 16
-FRAME_SECONDS = 0.02
+# Frames of 32 ms every 16 ms, as speech coders analyse: five eighths as many
+# eigenvalue problems as the baseline's 20 ms every 10 ms.
+FRAME_SECONDS = 0.032
 # Frames taken together: large enough for numpy to work in bulk, small enough
 # for their spectra to stay in memory (about 30 MB at 16 kHz).
 CHUNK_FRAMES = 2048

@@ -4,12 +4,18 @@ import numpy as np
 import pytest
 from scipy.linalg import solve_toeplitz
 
-from testimonies.media.disguise import SAMPLE_RATE, mcadams, mcadams_blocks
+from testimonies.media.disguise import (
+    FRAME_SECONDS,
+    SAMPLE_RATE,
+    mcadams,
+    mcadams_blocks,
+)
 
 from .signals import speech_like, vowel
 
 RATE = SAMPLE_RATE
 FORMANTS = (500.0, 1500.0, 3500.0)
+PITCH = 100.0
 
 
 def moved(frequency: float, coefficient: float, rate: int = RATE) -> float:
@@ -35,21 +41,22 @@ def formants_of(signal: np.ndarray, count: int, rate: int = RATE) -> list[float]
 
 @pytest.fixture(scope="module")
 def voiced():
-    # A pulse train at 120 Hz through resonators at known formants.
-    return vowel(2.0, RATE, 120.0, FORMANTS)
+    # A pulse train at 100 Hz through resonators at known formants (a low
+    # pitch: its harmonics are dense enough for the fit to find each formant).
+    return vowel(2.0, RATE, PITCH, FORMANTS)
 
 
 def test_the_estimate_finds_the_formants_of_the_known_filter(voiced):
     # The test's own instrument, checked on the signal whose formants are known.
     found = formants_of(voiced, 3)
-    assert found == pytest.approx(FORMANTS, rel=0.04)
+    assert found == pytest.approx(FORMANTS, rel=0.03)
 
 
 @pytest.mark.parametrize("coefficient", [0.8, 0.9, 1.15])
 def test_each_formant_moves_to_where_phi_to_the_alpha_puts_it(voiced, coefficient):
     found = formants_of(mcadams(voiced, RATE, coefficient), 3)
     expected = [moved(f, coefficient) for f in FORMANTS]
-    assert found == pytest.approx(expected, rel=0.04)
+    assert found == pytest.approx(expected, rel=0.03)
     # And by the configured amount: the lowest formant, where φ**α moves most,
     # has travelled most of the way from where it was.
     shift = expected[0] - FORMANTS[0]
@@ -74,7 +81,7 @@ def test_the_pitch_and_the_length_are_left_as_they_were(voiced):
     disguised = mcadams(voiced, RATE, 0.8)
     assert len(disguised) == len(voiced)
     assert pitch(disguised) == pytest.approx(pitch(voiced), rel=0.02)
-    assert pitch(voiced) == pytest.approx(120.0, rel=0.02)
+    assert pitch(voiced) == pytest.approx(PITCH, rel=0.02)
 
 
 def test_the_loudness_follows_the_original():
@@ -94,7 +101,8 @@ def test_digital_silence_stays_silent():
     signal[RATE // 2 : RATE] = 0.0
     disguised = mcadams(signal, RATE, 0.8)
     # Frames wholly inside the silence (one frame from each edge) are zero.
-    assert np.max(np.abs(disguised[RATE // 2 + 320 : RATE - 320])) == 0.0
+    frame = round(FRAME_SECONDS * RATE)
+    assert np.max(np.abs(disguised[RATE // 2 + frame : RATE - frame])) == 0.0
 
 
 def test_the_blocks_cover_the_signal_once_in_order():

@@ -200,10 +200,10 @@ def test_the_opus_header_names_no_vendor(tmp_path, original):
 
 
 def test_a_disguised_rendition_moves_the_formants_of_the_voice(tmp_path):
-    from .test_disguise import FORMANTS, formants_of, moved
+    from .test_disguise import FORMANTS, PITCH, formants_of, moved
 
     rate = 16_000
-    path = write_audio(tmp_path / "vowel.wav", vowel(2.0, rate, 120.0, FORMANTS), rate)
+    path = write_audio(tmp_path / "vowel.wav", vowel(2.0, rate, PITCH, FORMANTS), rate)
     plain = decode_audio(render(path, tmp_path / "plain").path, rate)
     disguised = decode_audio(
         render(path, tmp_path / "disguised", disguise=0.8).path, rate
