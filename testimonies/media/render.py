@@ -248,10 +248,13 @@ def _write_opus(path: Path, sound, rate: int) -> None:
     """
     blocks = queue.Queue(maxsize=4)
     done = object()
+    stopped = threading.Event()
 
     def produce():
         try:
             for item in sound:
+                if stopped.is_set():
+                    return
                 blocks.put(item)
         except BaseException as error:  # handed to the encoding thread
             blocks.put(error)
@@ -268,8 +271,8 @@ def _write_opus(path: Path, sound, rate: int) -> None:
             stream.bit_rate = OPUS_BIT_RATE
             # The speech mode: after a silenced range begins, the general
             # mode's decoder fades out over 150 ms of echo (at -45 dBFS), this
-            # one in 20. Complexity 3 of 10 keeps encoding near 150 times real
-            # time on one core, for speech that sounds the same at 32 kbit/s.
+            # one in 20. Complexity 3 of 10 (the encoder's search effort, not
+            # its bit rate) keeps encoding near 200 times real time on a core.
             stream.codec_context.options = {
                 **BIT_EXACT,
                 "application": "voip",
@@ -282,7 +285,8 @@ def _write_opus(path: Path, sound, rate: int) -> None:
                 _encode(out, stream, block, rate, 0, len(block), offset=start)
             _flush(out, stream)
     finally:
-        # Unblock and wait for the producer whatever happened here.
+        # Stop and unblock the producer, whatever happened here.
+        stopped.set()
         while producer.is_alive():
             with contextlib.suppress(queue.Empty):
                 blocks.get(timeout=0.1)

@@ -298,3 +298,20 @@ def test_the_state_changes_with_whatever_the_rendition_is_made_from():
     states = {rendition_state(**{**base, **change}) for change in changed}
     assert state not in states
     assert len(states) == len(changed)
+
+
+def test_a_failure_while_disguising_reaches_the_caller_and_leaves_nothing(
+    tmp_path, original, monkeypatch
+):
+    path, _ = original
+
+    def failing_blocks(samples, rate, coefficient):
+        yield 0, np.zeros(rate, np.float32)
+        raise MemoryError("no room for the spectra")
+
+    monkeypatch.setattr(rendering.voice, "mcadams_blocks", failing_blocks)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(MemoryError):
+        render(path, folder / "public", disguise=0.8)
+    assert list(folder.iterdir()) == []
