@@ -162,3 +162,21 @@ def decode_audio(path: Path, rate: int) -> np.ndarray:
         for out in resampler.resample(None):
             pieces.append(out.to_ndarray()[0])
     return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+
+
+def write_mp3_with_cover(path: Path, samples, rate: int, metadata: dict) -> Path:
+    """An MP3 file with ID3 tags and a cover picture, as music players write them."""
+    picture = np.full((16, 16, 3), 200, np.uint8)
+    with av.open(str(path), "w", format="mp3") as output:
+        output.metadata.update(metadata)
+        sound = output.add_stream("libmp3lame", rate=rate, layout="mono")
+        cover = output.add_stream("png")
+        cover.width = cover.height = 16
+        cover.pix_fmt = "rgb24"
+        cover.disposition = av.stream.Disposition.attached_pic
+        frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+        for packet in [*cover.encode(frame), *cover.encode(None)]:
+            packet.pts = packet.dts = 0
+            output.mux(packet)
+        _encode_audio(output, sound, samples, rate)
+    return path

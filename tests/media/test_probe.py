@@ -11,7 +11,13 @@ from django.test import override_settings
 
 from testimonies.media.probe import MediaRefused, probe
 
-from .signals import speech_like, tone, write_audio, write_video
+from .signals import (
+    speech_like,
+    tone,
+    write_audio,
+    write_mp3_with_cover,
+    write_video,
+)
 
 RATE = 16_000
 
@@ -70,6 +76,17 @@ def test_a_sound_recording_is_audio_with_its_duration_and_digest(
     assert probed.duration == pytest.approx(2.5, abs=0.05)
     assert probed.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert probed.size == path.stat().st_size
+
+
+def test_a_cover_picture_does_not_make_a_recording_video(tmp_path):
+    path = write_mp3_with_cover(
+        tmp_path / "song.mp3", tone(2.0, RATE), RATE, {"title": "Entretien"}
+    )
+    with av.open(str(path)) as container:
+        assert len(container.streams.video) == 1  # the premise: a picture is there
+    probed = probe(path)
+    assert probed.kind == "audio"
+    assert probed.duration == pytest.approx(2.0, abs=0.1)
 
 
 def test_a_film_is_video(video):

@@ -8,7 +8,15 @@ import pytest
 from testimonies.media import render as rendering
 from testimonies.media.render import RenditionFailed, render, rendition_state
 
-from .signals import decode_audio, speech_like, tone, vowel, write_audio, write_video
+from .signals import (
+    decode_audio,
+    speech_like,
+    tone,
+    vowel,
+    write_audio,
+    write_mp3_with_cover,
+    write_video,
+)
 
 RATE = 24_000
 RANGES = [(1.0, 1.6), (3.2, 4.5), (6.0, 6.25)]
@@ -20,9 +28,17 @@ SECRET_TAGS = {
     "encoder": "Field Recorder 3000",
 }
 # What muxers and encoders write of themselves, and what the source carried.
-MARKERS = [b"Lavf", b"Lavc", b"ffmpeg", b"FFmpeg", b"x264", b"libopus", b"Handler"] + [
-    value.encode() for value in SECRET_TAGS.values()
-]
+MARKERS = [
+    b"Lavf",
+    b"Lavc",
+    b"ffmpeg",
+    b"FFmpeg",
+    b"x264",
+    b"libopus",
+    b"LAME",
+    b"Handler",
+    b"\x89PNG",
+] + [value.encode() for value in SECRET_TAGS.values()]
 # What a demuxer reports of the file's structure, not of its content: MP4's
 # brands and a track's undetermined language.
 STRUCTURAL = {"major_brand", "minor_version", "compatible_brands"}
@@ -37,6 +53,13 @@ def signal(seconds=8.0, rate=RATE):
 def original(tmp_path):
     samples = signal()
     path = write_audio(tmp_path / "original.wav", samples, RATE, metadata=SECRET_TAGS)
+    return path, samples
+
+
+@pytest.fixture
+def song(tmp_path):
+    samples = signal()
+    path = write_mp3_with_cover(tmp_path / "original.mp3", samples, RATE, SECRET_TAGS)
     return path, samples
 
 
@@ -172,6 +195,7 @@ def tags_of(path):
     [
         ("original", {}),
         ("original", {"disguise": 0.8}),
+        ("song", {}),
         ("film", {}),
         ("film", {"audio_only": True}),
     ],
@@ -189,6 +213,8 @@ def test_no_tag_is_left_of_the_original_the_muxer_or_the_encoder(
         assert tags in ({}, {"language": "und"})
     data = made.path.read_bytes()
     assert [marker for marker in MARKERS if marker in data] == []
+    # ID3 tags sit at the start (version 2) or in the last 128 bytes (version 1).
+    assert not data.startswith(b"ID3") and data[-128:-125] != b"TAG"
 
 
 def test_the_opus_header_names_no_vendor(tmp_path, original):
