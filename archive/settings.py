@@ -175,7 +175,76 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
+# Not served by any URL nor by whitenoise: recordings, renditions and consent
+# forms are private, and the media view decides who gets what.
 MEDIA_ROOT = Path(os.environ.get("ARCHIVE_MEDIA_ROOT", BASE_DIR / "media"))
+
+# The largest recording taken in (admin upload or bundle), in bytes.
+try:
+    ARCHIVE_MEDIA_MAX_BYTES = int(os.environ.get("ARCHIVE_MEDIA_MAX_BYTES", 4 << 30))
+except ValueError as error:
+    raise ImproperlyConfigured(
+        "ARCHIVE_MEDIA_MAX_BYTES must be a whole number of bytes."
+    ) from error
+if ARCHIVE_MEDIA_MAX_BYTES <= 0:
+    raise ImproperlyConfigured("ARCHIVE_MEDIA_MAX_BYTES must be positive.")
+
+# The longest life of a signed URL of the object store: a withdrawal reaches a
+# listener who already holds one within this time.
+MEDIA_URL_LIFETIME = 300  # seconds
+
+# Each kind of private file in its own place: a prefix of the bucket, or a
+# folder of MEDIA_ROOT.
+MEDIA_PLACES = {
+    "media-originals": "originals",
+    "media-renditions": "renditions",
+    "consent-forms": "consent-forms",
+}
+
+
+def media_storages(environ, media_root: Path) -> dict:
+    """STORAGES entries of the private files: S3 when a bucket is named, else local."""
+    bucket = environ.get("AWS_STORAGE_BUCKET_NAME", "").strip()
+    if not bucket:
+        return {
+            name: {
+                "BACKEND": "testimonies.media.storage.PrivateFileSystemStorage",
+                "OPTIONS": {"location": str(media_root / place)},
+            }
+            for name, place in MEDIA_PLACES.items()
+        }
+    try:
+        lifetime = int(environ.get("AWS_QUERYSTRING_EXPIRE", MEDIA_URL_LIFETIME))
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            "AWS_QUERYSTRING_EXPIRE must be a whole number of seconds."
+        ) from error
+    prefix = environ.get("AWS_LOCATION", "").strip("/")
+    options = {
+        "bucket_name": bucket,
+        "region_name": environ.get("AWS_S3_REGION_NAME") or None,
+        "endpoint_url": environ.get("AWS_S3_ENDPOINT_URL") or None,
+        "access_key": environ.get("AWS_ACCESS_KEY_ID") or None,
+        "secret_key": environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        "addressing_style": environ.get("AWS_S3_ADDRESSING_STYLE") or None,
+        # Private objects only: no ACL sent (the bucket's, private by
+        # default, holds), every URL signed and short-lived, and no custom
+        # domain, through which django-storages would give unsigned URLs.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": min(lifetime, MEDIA_URL_LIFETIME),
+        "signature_version": "s3v4",
+        "custom_domain": None,
+        "file_overwrite": False,
+    }
+    return {
+        name: {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**options, "location": "/".join(filter(None, [prefix, place]))},
+        }
+        for name, place in MEDIA_PLACES.items()
+    }
+
 
 if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
     # django-storages reads its own AWS_* variables from the settings below.
@@ -186,13 +255,15 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
     AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY")
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True  # media is private: signed, short-lived URLs
-    AWS_QUERYSTRING_EXPIRE = 300
+    AWS_QUERYSTRING_EXPIRE = MEDIA_URL_LIFETIME
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
     _media_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
     _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 
 STORAGES = {
     "default": _media_storage,
+    **media_storages(os.environ, MEDIA_ROOT),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
