@@ -26,19 +26,20 @@ class SearchForm(forms.Form):
 
     q = forms.CharField(label=_("Search the testimonies"), required=False, strip=True)
 
-    FILTERS = ("job_type", "theme", "episode", "country", "language")
-
     def query(self) -> str:
         return self.data.get("q", "")
 
     def filters(self):
-        from .search import Filters
+        """The facets chosen, each read from its parameter as it declares."""
+        from .search import DECLARED_FACETS, Filters
 
-        chosen = {name: tuple(self.data.getlist(name)) for name in self.FILTERS}
-        decades = tuple(
-            int(value) for value in self.data.getlist("decade") if value.isdigit()
+        return Filters(
+            **{
+                facet.name: facet.parse(self.data.getlist(facet.parameter))
+                for facet in DECLARED_FACETS
+                if facet.parameter
+            }
         )
-        return Filters(**chosen, decade=decades)
 
     def page(self) -> int:
         value = self.data.get("page", "1")

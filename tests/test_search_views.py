@@ -1,11 +1,15 @@
 """The search page, /testimonies/: what each visitor finds, and nothing more."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from testimonies import search, services
+from testimonies.forms import SearchForm
 from testimonies.models import Narrator, Testimony
 
 from .factories import (
@@ -101,6 +105,41 @@ def test_a_facet_link_narrows_the_search(client, archive):
 )
 def test_any_input_gives_a_page(client, archive, params):
     _page(client, **params)
+
+
+def test_each_facet_offered_has_its_heading_and_links_by_its_parameter(client, archive):
+    indexed_testimony(
+        "souvenir",
+        "La plateforme de 2019.",
+        recorded_on=dt.date(2019, 5, 1),
+        media="testimonies/souvenir.mp3",
+    )
+    page = _page(client, q="plateforme")
+    for heading, narrowed in (
+        ("Métier", "job_type=courier"),
+        ("Pays", "country=FR"),
+        ("Langue", "language=fr"),
+        ("Enregistré dans les", "decade=2010"),
+    ):
+        assert f"<h2>{heading}</h2>" in page
+        assert f'href="?q=plateforme&amp;{narrowed}"' in page
+    # The page offers no media filter, so it shows no media counts.
+    assert "avec média" not in page and "media=" not in page
+
+
+def test_the_form_reads_each_facet_offered_from_its_parameter():
+    data = QueryDict(
+        "q=quai&job_type=courier&job_type=rater&theme=unions&episode=invisibles/e1"
+        "&country=FR&language=en&decade=2010&decade=x&media=1&page=2"
+    )
+    assert SearchForm(data).filters() == search.Filters(
+        job_type=("courier", "rater"),
+        theme=("unions",),
+        episode=("invisibles/e1",),
+        country=("FR",),
+        language=("en",),
+        decade=(2010,),
+    )
 
 
 def test_the_page_speaks_english_under_en(client, archive):

@@ -21,11 +21,10 @@ from .base import (
     SearchBackend,
     SegmentHit,
     Snippet,
-    facet_statement,
-    facet_values,
     hit_columns,
     hits_from_rows,
 )
+from .facets import facet_statement, facet_values
 from .query import Item, Query
 
 CONFIG_BY_LANGUAGE = {"fr": "archive_fr", "en": "archive_en"}
