@@ -344,20 +344,6 @@ class SearchBackend:
             matched=[r.pk for r in ranked],
         )
 
-    def reference_sql(
-        self, query: Query, scope: QuerySet, size: int, *, whole: bool
-    ) -> tuple[str, list]:
-        """The bare SQL behind a first page of ``size`` results, for the
-        benchmark: with ``whole``, all that the page shows; without, the ranking
-        alone (its total and testimonies)."""
-        raise NotImplementedError
-
-    def asked_configurations(self, query: Query, scope: QuerySet) -> list[str]:
-        """The text configurations in which this query's testimonies are found
-        by asking each testimony in ``scope`` for a match rather than reading
-        every match from the index (for measurements; none here)."""
-        return []
-
     def _rank(self, query: Query, scope: QuerySet) -> list["Ranked"]:
         """Every matching testimony in ``scope``, best first, with its score."""
         raise NotImplementedError

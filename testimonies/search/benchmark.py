@@ -10,7 +10,7 @@ Three things are timed with ``time.perf_counter``, results fully materialised:
 
 - ``search``: ``search.search`` on ``visible_to(AnonymousUser())``: rank, hits,
   snippets, counts and facets, as a page of results needs them;
-- ``floor``: the bare SQL of our own first page of 20 (``backend.reference_sql``)
+- ``floor``: the bare SQL of our own first page of 20 (``floor_statement``)
   through the cursor: on PostgreSQL the one statement the search runs, with its
   ranking, total, headlines and facets; what no Python layer can beat;
 - ``ranking``: the same statement without headlines and facets, to show what
@@ -40,7 +40,7 @@ from django.db import connection, connections
 from django.db.models import Count, Q, QuerySet
 
 from ..models import Segment, Testimony
-from . import get_backend, parse, search
+from . import get_backend, parse, postgres, search
 from .base import Filters
 
 SEED = 0
@@ -392,9 +392,40 @@ def run_search(query: BenchQuery) -> int:
 
 def floor_statement(query: BenchQuery, whole: bool = True) -> tuple[str, list]:
     """The bare SQL of the first page, for the same scope as the search: all
-    of it, or (``whole=False``) the ranking alone."""
+    of it, or (``whole=False``) the ranking alone.
+
+    On PostgreSQL, the one statement the search sends, or its steps read for
+    the total and the testimonies shown alone; on SQLite, whose search runs
+    several statements, its ranking statement either way."""
+    backend = get_backend()
+    parsed = parse(query.text)
     scope = query.narrowing().apply(visible()).order_by()
-    return get_backend().reference_sql(parse(query.text), scope, TOP, whole=whole)
+    if backend.vendor != "postgresql":
+        statement, params = backend.rank_sql(parsed, scope)
+        return f"{statement} LIMIT {TOP}", params
+    if whole:
+        return backend.search_sql(parsed, scope, 0, TOP)
+    steps = backend.page_steps(parsed, scope, 0, TOP, facets=False)
+    return postgres.statement(steps, f"SELECT {postgres.TOTAL}, {postgres.SHOWN}")
+
+
+def asked_configurations(query: BenchQuery) -> list[str]:
+    """The text configurations in which the search finds this query's
+    testimonies by asking each testimony for a match rather than reading every
+    match from the index (on PostgreSQL; SQLite has one way)."""
+    backend = get_backend()
+    parsed = parse(query.text)
+    if backend.vendor != "postgresql" or parsed.is_empty or parsed.finds_nothing:
+        return []
+    scope = query.narrowing().apply(visible()).order_by()
+    steps = backend.page_steps(parsed, scope, facets=False)
+    statement, params = postgres.statement(
+        steps, "SELECT row_to_json(dense) FROM dense"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        flags = cursor.fetchone()[0]
+    return [c for c in postgres.CONFIGS if flags[c]]
 
 
 def naive_condition(text: str) -> Q:
@@ -583,12 +614,7 @@ def run(
     naive, naive_totals = measure_naive(subset)
     phase("naive", started)
 
-    asked = {
-        query.id: get_backend().asked_configurations(
-            parse(query.text), query.narrowing().apply(visible()).order_by()
-        )
-        for query in queries
-    }
+    asked = {query.id: asked_configurations(query) for query in queries}
     reference = warm[clients[0]]["median"]
     search_all = per_class(queries, reference)["all"]["p50"]
     floor_all = per_class(queries, floor)["all"]["p50"]

@@ -157,9 +157,7 @@ class SqliteSearchBackend(SearchBackend):
 
     # --- searching ----------------------------------------------------------
 
-    def rank_sql(
-        self, query: Query, scope: QuerySet, limit: int | None = None
-    ) -> tuple[str, list]:
+    def rank_sql(self, query: Query, scope: QuerySet) -> tuple[str, list]:
         """The SQL that finds and orders the matching testimonies of ``scope``."""
         scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
         expression = query.to_fts5()
@@ -191,16 +189,7 @@ class SqliteSearchBackend(SearchBackend):
             ORDER BY score DESC, coalesce(per.hits, 0) DESC,
                      t.published_at DESC NULLS LAST, t.id DESC
         """
-        if limit is not None:
-            statement += f" LIMIT {int(limit)}"
         return statement, [*scope_params, expression, expression]
-
-    def reference_sql(
-        self, query: Query, scope: QuerySet, size: int, *, whole: bool
-    ) -> tuple[str, list]:
-        # Snippets and facets are statements of their own here, chosen from the
-        # ranking's results: the ranking is the one statement to compare with.
-        return self.rank_sql(query, scope, limit=size)
 
     def _rank(self, query: Query, scope: QuerySet) -> list[Ranked]:
         statement, params = self.rank_sql(query, scope)

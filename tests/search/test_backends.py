@@ -1947,25 +1947,48 @@ class PostgresBackendTests(BackendContract):
         assert found("the -zzz") == set()
 
 
+def one_way(way: str):
+    """The PostgreSQL backend, finding every query's testimonies one way: by
+    asking them ("ask") or by reading every match from the index ("index")."""
+    from testimonies.search.postgres import PostgresSearchBackend
+
+    chosen = {"ask": "true", "index": "false"}[way]
+
+    class OneWay(PostgresSearchBackend):
+        def ask_where(self, condition: str) -> str:
+            return chosen
+
+    return OneWay
+
+
 @contextmanager
-def finding_by(path: str | None, sample_mask: int | None = None):
-    """Search with the PostgreSQL backend's way of finding testimonies set."""
+def finding_by(way: str | None, sample_mask: int | None = None):
+    """Search with the PostgreSQL backend finding testimonies one way (or, with
+    None, choosing as it does), and with the sample's mask set."""
     from testimonies.search import postgres
 
     with ExitStack() as stack:
-        stack.enter_context(mock.patch.object(postgres, "FIND_BY", path))
+        if way is not None:
+            stack.enter_context(mock.patch.object(search, "get_backend", one_way(way)))
         if sample_mask is not None:
             stack.enter_context(mock.patch.object(postgres, "SAMPLE_MASK", sample_mask))
         yield
 
 
+def steps_statement(select: str, query: str) -> tuple[str, list]:
+    """The steps of the search's statement for ``query``, read by ``select``."""
+    from testimonies.search.postgres import statement
+
+    parts = search.get_backend().page_steps(
+        search.parse(query), visible(Tier.PUBLIC).order_by()
+    )
+    return statement(parts, select)
+
+
 def steps(select: str, query: str):
     """A value read from the steps of the search's statement for ``query``."""
-    statement, params = search.get_backend().search_sql(
-        search.parse(query), visible(Tier.PUBLIC).order_by(), select=select
-    )
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(*steps_statement(select, query))
         return cursor.fetchone()[0]
 
 
@@ -2107,11 +2130,7 @@ class PostgresFindingTests(OnEngine):
             assert f"& {postgres.SAMPLE_MASK})" in definition
         # The search's own condition implies the indexes' predicate: the
         # database can read the sample from them (and must, without others).
-        statement, params = search.get_backend().search_sql(
-            search.parse("quai"),
-            visible(Tier.PUBLIC).order_by(),
-            select="SELECT count(*) FROM sample",
-        )
+        statement, params = steps_statement("SELECT count(*) FROM sample", "quai")
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("EXPLAIN " + statement, params)
