@@ -13,6 +13,7 @@ from .factories import (
     TestimonyFactory,
     indexed_testimony,
 )
+from .search.index import assert_index_exact, index_held
 
 pytestmark = pytest.mark.django_db
 
@@ -184,8 +185,7 @@ def test_admin_edits_of_searched_metadata_reach_the_index_at_once(client, curato
     assert [h.testimony for h in search.search("chrysanthème", staff_view).hits] == [
         testimony
     ]
-    backend = search.get_backend()
-    assert backend.entries() == backend.expected_entries()
+    assert_index_exact()
 
 
 def test_admin_renaming_a_job_type_reaches_the_index(client, curator):
@@ -213,6 +213,5 @@ def test_admin_deleting_a_testimony_takes_it_out_of_the_index(
     url = reverse("admin:testimonies_testimony_delete", args=[testimony.pk])
     assert client.post(url, {"post": "yes"}).status_code == 302
     assert not Testimony.objects.filter(pk=testimony.pk).exists()
-    backend = search.get_backend()
-    assert backend.entries() == backend.expected_entries()
-    assert backend.entries()["segments"] == {}
+    assert_index_exact()
+    assert index_held()["segments"] == {}

@@ -275,19 +275,6 @@ class SearchBackend:
     def count_segments(self) -> int:
         raise NotImplementedError
 
-    def entries(self) -> dict:
-        """What the index holds, comparable with ``expected_entries``."""
-        raise NotImplementedError
-
-    def expected_entries(self) -> dict:
-        """What the index should hold, computed afresh from public text."""
-        raise NotImplementedError
-
-    def analyse(self, text: str, language: str) -> list[str]:
-        """The terms this engine indexes for ``text`` in ``language`` (stop words
-        give none), in order of first appearance."""
-        raise NotImplementedError
-
     # --- searching ----------------------------------------------------------
 
     def search(

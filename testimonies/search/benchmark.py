@@ -2,8 +2,8 @@
 
 Used by ``manage.py benchmark_search``. The queries come from the database
 itself: a bounded, evenly spread sample of public segments, read through the
-engine's own analyser (``backend.analyse``) so that every chosen word is a real
-index term. Every random choice draws from ``random.Random(SEED)`` over sorted
+engine's own analyser (``analyse``) so that every chosen word is a real index
+term. Every random choice draws from ``random.Random(SEED)`` over sorted
 inputs, so the same database gives the same mix.
 
 Three things are timed with ``time.perf_counter``, results fully materialised:
@@ -28,6 +28,7 @@ import re
 import statistics
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -133,6 +134,31 @@ def class_sizes(total: int) -> dict[str, int]:
     return sizes
 
 
+# --- the engine's words ------------------------------------------------------------
+
+
+def analyse(text: str, language: str) -> list[str]:
+    """The terms the search index holds for ``text`` in ``language`` (stop words
+    give none), in order of first appearance."""
+    if get_backend().vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))"
+                " ORDER BY positions[1]",
+                [postgres.config_for(language), text],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    # FTS5's unicode61 with remove_diacritics 2: letters and digits, folded and
+    # unaccented.
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    terms: list[str] = []
+    for term in re.findall(r"[^\W_]+", plain):
+        if term not in terms:
+            terms.append(term)
+    return terms
+
+
 # --- the query mix ----------------------------------------------------------------
 
 
@@ -185,7 +211,6 @@ class Vocabulary:
     """The sample's index terms per language, by frequency, as their commonest word."""
 
     def __init__(self, sample: list[tuple[str, str]], rng: random.Random) -> None:
-        self.backend = get_backend()
         self._terms: dict[tuple[str, str], tuple[str, ...]] = {}
         counts: dict[str, Counter] = {}
         for language, text in sample:
@@ -223,9 +248,7 @@ class Vocabulary:
         key = (language, word)
         if key not in self._terms:
             usable = len(word) >= MIN_WORD and word != "or"  # "or" is the operator
-            self._terms[key] = (
-                tuple(self.backend.analyse(word, language)) if usable else ()
-            )
+            self._terms[key] = tuple(analyse(word, language)) if usable else ()
         return self._terms[key]
 
     def band(self, language: str, kind: str) -> list[str]:
