@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from testimonies.search import benchmark
-from testimonies.search.benchmark import CLASS_WEIGHTS, CLASSES
+from benchmarks import search as benchmark
+from benchmarks.search import CLASS_WEIGHTS, CLASSES
 
 FOUND_CLASSES = ("very_common", "common", "rare", "and2", "and3", "phrase")
 # Stands for the time of a request, which differs between two runs.

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 import pytest
 from django.core.management import CommandError, call_command
 
-from testimonies import corpus, search, services
-from testimonies.corpus import (
+from benchmarks import corpus
+from benchmarks.corpus import (
     FUNCTION_WORDS,
     VOCABULARY_SIZE,
     CorpusGenerator,
     build_vocabulary,
 )
+from testimonies import search, services
 from testimonies.models import (
     ConsentRecord,
     JobType,

@@ -2133,7 +2133,7 @@ class PostgresFindingTests(OnEngine):
     def test_a_testimonys_words_are_every_term_of_its_indexed_segments(self):
         import re
 
-        from testimonies.search.benchmark import analyse
+        from benchmarks.search import analyse
 
         testimony = indexed_testimony("le-quai", "Le quai est froid.", language="fr")
         segment = services.segment_create(

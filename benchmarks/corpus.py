@@ -17,10 +17,17 @@ from itertools import accumulate
 
 from django.db import transaction
 
-from . import search
-from .importers.bundle import insert_segment_rows
-from .models import ConsentRecord, JobType, Narrator, Segment, Testimony, Theme
-from .redaction import fold
+from testimonies import search
+from testimonies.importers.bundle import insert_segment_rows
+from testimonies.models import (
+    ConsentRecord,
+    JobType,
+    Narrator,
+    Segment,
+    Testimony,
+    Theme,
+)
+from testimonies.redaction import fold
 
 ZIPF_EXPONENT = 1.05
 VOCABULARY_SIZE = 25_000
