@@ -43,4 +43,5 @@ class SearchForm(forms.Form):
 
     def page(self) -> int:
         value = self.data.get("page", "1")
-        return int(value) if value.isdigit() and 0 < int(value) < 10_000 else 1
+        # isdecimal: exactly the digits int() reads (isdigit also takes "²").
+        return int(value) if value.isdecimal() and 0 < int(value) < 10_000 else 1

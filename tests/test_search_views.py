@@ -101,6 +101,8 @@ def test_a_facet_link_narrows_the_search(client, archive):
         {"q": "plateforme", "page": "abc"},
         {"q": "plateforme", "page": "999999999999"},
         {"decade": "nineteen"},
+        {"decade": "²"},
+        {"q": "plateforme", "page": "²"},
     ],
 )
 def test_any_input_gives_a_page(client, archive, params):
@@ -130,7 +132,7 @@ def test_each_facet_offered_has_its_heading_and_links_by_its_parameter(client, a
 def test_the_form_reads_each_facet_offered_from_its_parameter():
     data = QueryDict(
         "q=quai&job_type=courier&job_type=rater&theme=unions&episode=invisibles/e1"
-        "&country=FR&language=en&decade=2010&decade=x&media=1&page=2"
+        "&country=FR&language=en&decade=2010&decade=x&decade=²&media=1&page=2"
     )
     assert SearchForm(data).filters() == search.Filters(
         job_type=("courier", "rater"),

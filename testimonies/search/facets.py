@@ -211,8 +211,8 @@ def _values(given: list[str]) -> tuple[str, ...]:
 
 
 def _decades(given: list[str]) -> tuple[int, ...]:
-    # Decades are years: what is not a number is left out.
-    return tuple(int(value) for value in given if value.isdigit())
+    # isdecimal: exactly the digits int() reads (isdigit also takes "²").
+    return tuple(int(value) for value in given if value.isdecimal())
 
 
 # --- How a counted value is read and named ------------------------------------------
