@@ -82,6 +82,11 @@ INSTALLED_APPS = [
     "testimonies",
     "testimonies.search",
 ]
+# The measurements (benchmarks/: the synthetic corpus, the search benchmark and
+# their commands) are a development app: loaded with DEBUG, or where a
+# measurement with DEBUG off asks for them; never otherwise.
+if DEBUG or env_bool("ARCHIVE_BENCHMARKS"):
+    INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -150,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     from django.urls import reverse
 
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    old_name = connection.creation.create_test_db(
+        verbosity=0, autoclobber=True, serialize=False
+    )
     try:
         slug = build(args.segments)
         client = Client()

@@ -26,19 +26,20 @@ class SearchForm(forms.Form):
 
     q = forms.CharField(label=_("Search the testimonies"), required=False, strip=True)
 
-    FILTERS = ("job_type", "theme", "episode", "country", "language")
-
     def query(self) -> str:
         return self.data.get("q", "")
 
     def filters(self):
-        from .search import Filters
+        """The facets chosen, each read from its parameter as it declares."""
+        from .search import DECLARED_FACETS, Filters
 
-        chosen = {name: tuple(self.data.getlist(name)) for name in self.FILTERS}
-        decades = tuple(
-            int(value) for value in self.data.getlist("decade") if value.isdigit()
+        return Filters(
+            **{
+                facet.name: facet.parse(self.data.getlist(facet.parameter))
+                for facet in DECLARED_FACETS
+                if facet.parameter
+            }
         )
-        return Filters(**chosen, decade=decades)
 
     def page(self) -> int:
         return page_number(self.data)
@@ -47,4 +48,5 @@ class SearchForm(forms.Form):
 def page_number(data) -> int:
     """The page asked for in a query string; what cannot be read is page 1."""
     value = data.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 10_000 else 1
+    # isdecimal: exactly the digits int() reads (isdigit also takes "²").
+    return int(value) if value.isdecimal() and 0 < int(value) < 10_000 else 1

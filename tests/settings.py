@@ -19,6 +19,8 @@ os.environ.setdefault(
 )
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+# The corpus generator and the search benchmark are tested too.
+os.environ.setdefault("ARCHIVE_BENCHMARKS", "1")
 os.environ.setdefault("ARCHIVE_MEDIA_ROOT", os.path.join(_SCRATCH, "media"))
 
 from archive.settings import *  # noqa: E402,F403

@@ -15,6 +15,7 @@ from .factories import (
     ThemeFactory,
     indexed_testimony,
 )
+from .search.index import assert_index_exact, index_held
 
 pytestmark = pytest.mark.django_db
 
@@ -193,8 +194,7 @@ def test_admin_edits_of_searched_metadata_reach_the_index_at_once(client, curato
     assert [h.testimony for h in search.search("chrysanthème", staff_view).hits] == [
         testimony
     ]
-    backend = search.get_backend()
-    assert backend.entries() == backend.expected_entries()
+    assert_index_exact()
 
 
 def test_admin_renaming_a_job_type_reaches_the_index(client, curator):
@@ -222,9 +222,8 @@ def test_admin_deleting_a_testimony_takes_it_out_of_the_index(
     url = reverse("admin:testimonies_testimony_delete", args=[testimony.pk])
     assert client.post(url, {"post": "yes"}).status_code == 302
     assert not Testimony.objects.filter(pk=testimony.pk).exists()
-    backend = search.get_backend()
-    assert backend.entries() == backend.expected_entries()
-    assert backend.entries()["segments"] == {}
+    assert_index_exact()
+    assert index_held()["segments"] == {}
 
 
 # --- Every edit of a published testimony goes through the services ------------
@@ -263,8 +262,7 @@ def stored(testimony) -> tuple:
     """Everything of a testimony that an edit could change, as stored."""
     row = Testimony.objects.filter(pk=testimony.pk).values().get()
     themes = sorted(testimony.themes.values_list("pk", flat=True))
-    backend = search.get_backend()
-    return row, themes, backend.entries()
+    return row, themes, index_held()
 
 
 @pytest.fixture

@@ -188,3 +188,39 @@ def test_without_debug_no_host_is_allowed_unless_configured():
         "ALLOWED_HOSTS",
     )
     assert values["ALLOWED_HOSTS"] == ["archive.example.org", "www.example.org"]
+
+
+COMMANDS = """
+import json
+import django
+from django.core.management import get_commands
+
+django.setup()
+print(json.dumps(sorted(get_commands())))
+"""
+
+
+def commands_of(environment: dict[str, str]) -> set[str]:
+    result = run_python(environment, COMMANDS)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_production_settings_do_not_install_the_benchmarks():
+    installed = settings_of(PRODUCTION, "INSTALLED_APPS")["INSTALLED_APPS"]
+    assert "testimonies" in installed
+    assert "benchmarks" not in installed
+    commands = commands_of(PRODUCTION)
+    assert "rebuild_search_index" in commands
+    assert not {"seed_corpus", "benchmark_search"} & commands
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [{"DJANGO_DEBUG": "1"}, {**PRODUCTION, "ARCHIVE_BENCHMARKS": "1"}],
+    ids=["development", "opted-in"],
+)
+def test_development_or_an_explicit_opt_in_installs_the_benchmarks(environment):
+    installed = settings_of(environment, "INSTALLED_APPS")["INSTALLED_APPS"]
+    assert "benchmarks" in installed
+    assert {"seed_corpus", "benchmark_search"} <= commands_of(environment)

@@ -12,17 +12,20 @@ from typing import TYPE_CHECKING
 from django.db import connection
 
 if TYPE_CHECKING:
-    from .base import Filters, SearchBackend, SearchResults
+    from .base import SearchBackend, SearchResults
+    from .facets import Filters
     from .query import Query
 
 # The app's package is imported before Django's models are ready: the names
 # that need models are loaded on first use.
 _LAZY = {
-    "FACETS": "base",
+    "DECLARED_FACETS": "facets",
+    "FACETS": "facets",
+    "Facet": "facets",
+    "FacetValue": "facets",
+    "Filters": "facets",
     "PAGE_SIZE": "base",
     "TOTAL_CAP": "base",
-    "FacetValue": "base",
-    "Filters": "base",
     "SearchBackend": "base",
     "SearchResults": "base",
     "SegmentHit": "base",

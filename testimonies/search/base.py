@@ -1,4 +1,5 @@
-"""What every search backend shares: the results' shape, filters, facets, order.
+"""What every search backend shares: the results' shape, the order, the facets'
+counting (the facets themselves are declared in ``facets``).
 
 A backend only finds and ranks segments and testimonies in its engine, and
 writes its index; which testimonies may be seen comes from the queryset the
@@ -7,29 +8,26 @@ caller passes, already limited by ``visible_to``.
 
 import functools
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import (
-    BooleanField,
-    ExpressionWrapper,
-    F,
-    Field,
-    Q,
-    QuerySet,
-)
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import ExtractYear
+from django.db.models import F, Field, QuerySet
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, get_language_info
-from django.utils.translation import gettext as _
 
-from ..models import Appearance, Narrator, Segment, Testimony
-from ..querysets import offers_media_q
+from ..models import Narrator, Segment, Testimony
+from .facets import (
+    DECLARED_FACETS,
+    IDS,
+    Facet,
+    FacetValue,
+    Filters,
+    facet_statement,
+    facet_values,
+)
 from .query import Query, parse
 
 PAGE_SIZE = 20
@@ -54,7 +52,6 @@ HIT_FIELDS = (
 # engines pass through and public text has no reason to hold.
 MARK_OPEN = "\ue000"
 MARK_CLOSE = "\ue001"
-FACETS = ("job_type", "theme", "episode", "country", "language", "decade", "media")
 
 Progress = Callable[[int], None]
 
@@ -122,65 +119,6 @@ class TestimonyHit:
     segments: list[SegmentHit]
 
 
-@dataclass(frozen=True)
-class FacetValue:
-    value: str | int | bool
-    label: str
-    count: int
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Narrowing of a search; values within one facet are alternatives."""
-
-    job_type: tuple[str, ...] = ()
-    theme: tuple[str, ...] = ()
-    episode: tuple[str, ...] = ()  # "series-slug/episode-slug"
-    country: tuple[str, ...] = ()
-    language: tuple[str, ...] = ()
-    decade: tuple[int, ...] = ()
-    media: bool | None = None
-
-    def apply(self, testimonies: QuerySet) -> QuerySet:
-        """Narrow a queryset of testimonies; every facet through a subquery."""
-        if self.job_type:
-            narrators = Narrator.objects.filter(job_types__slug__in=self.job_type)
-            testimonies = testimonies.filter(narrator__in=narrators.values("pk"))
-        if self.theme:
-            themed = Testimony.themes.through.objects.filter(theme__slug__in=self.theme)
-            testimonies = testimonies.filter(pk__in=themed.values("testimony_id"))
-        if self.episode:
-            wanted = Q(pk__in=[])
-            for pair in self.episode:
-                series, _, episode = pair.partition("/")
-                wanted |= Q(episode__series__slug=series, episode__slug=episode)
-            seen = Appearance.objects.filter(wanted)
-            testimonies = testimonies.filter(pk__in=seen.values("testimony_id"))
-        if self.country:
-            testimonies = testimonies.filter(narrator__country__in=self.country)
-        if self.language:
-            testimonies = testimonies.filter(language__in=self.language)
-        if self.decade:
-            years = Q(pk__in=[])
-            for decade in self.decade:
-                years |= Q(
-                    recorded_on__year__gte=decade, recorded_on__year__lt=decade + 10
-                )
-            testimonies = testimonies.filter(years)
-        if self.media is not None:
-            # Through the ids: negating the condition itself would also drop the
-            # testimonies whose consent in force is unknown (NULL).
-            available = Testimony.objects.filter(media_available_q()).values("pk")
-            narrow = testimonies.filter if self.media else testimonies.exclude
-            testimonies = narrow(pk__in=available)
-        return testimonies
-
-
-def media_available_q() -> Q:
-    """A testimony offers media to those who see it: the archive's media rule."""
-    return offers_media_q()
-
-
 @dataclass
 class SearchResults:
     query: Query
@@ -193,8 +131,12 @@ class SearchResults:
 
     @property
     def total_display(self) -> str:
-        """The total as people read it: exact, or "10,000+" beyond the cap."""
-        return f"{TOTAL_CAP:,}+" if self.total_capped else f"{self.total:,}"
+        """The total as people read it in the active language: exact, or
+        "10 000+" ("10,000+" in English) beyond the cap."""
+        shown = number_format(
+            TOTAL_CAP if self.total_capped else self.total, force_grouping=True
+        )
+        return f"{shown}+" if self.total_capped else shown
 
     @property
     def total_json(self) -> int | str:
@@ -203,6 +145,11 @@ class SearchResults:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
+
+    @property
+    def by_facet(self) -> list[tuple[Facet, list[FacetValue]]]:
+        """Each facet declared, with its values counted here, in the order shown."""
+        return [(facet, self.facets.get(facet.name, [])) for facet in DECLARED_FACETS]
 
 
 def recency_order() -> list:
@@ -333,19 +280,6 @@ class SearchBackend:
     def count_segments(self) -> int:
         raise NotImplementedError
 
-    def entries(self) -> dict:
-        """What the index holds, comparable with ``expected_entries``."""
-        raise NotImplementedError
-
-    def expected_entries(self) -> dict:
-        """What the index should hold, computed afresh from public text."""
-        raise NotImplementedError
-
-    def analyse(self, text: str, language: str) -> list[str]:
-        """The terms this engine indexes for ``text`` in ``language`` (stop words
-        give none), in order of first appearance."""
-        raise NotImplementedError
-
     # --- searching ----------------------------------------------------------
 
     def search(
@@ -402,20 +336,6 @@ class SearchBackend:
             matched=[r.pk for r in ranked],
         )
 
-    def reference_sql(
-        self, query: Query, scope: QuerySet, size: int, *, whole: bool
-    ) -> tuple[str, list]:
-        """The bare SQL behind a first page of ``size`` results, for the
-        benchmark: with ``whole``, all that the page shows; without, the ranking
-        alone (its total and testimonies)."""
-        raise NotImplementedError
-
-    def asked_configurations(self, query: Query, scope: QuerySet) -> list[str]:
-        """The text configurations in which this query's testimonies are found
-        by asking each testimony in ``scope`` for a match rather than reading
-        every match from the index (for measurements; none here)."""
-        return []
-
     def _rank(self, query: Query, scope: QuerySet) -> list["Ranked"]:
         """Every matching testimony in ``scope``, best first, with its score."""
         raise NotImplementedError
@@ -440,7 +360,7 @@ class SearchBackend:
         statement, params = facet_statement(self.ids_sql)
         value = self.ids_param(testimony_ids)
         with connection.cursor() as cursor:
-            cursor.execute(statement, [value if p is _IDS else p for p in params])
+            cursor.execute(statement, [value if p is IDS else p for p in params])
             return facet_values(cursor.fetchall())
 
     def _hits(self, found: "Page") -> list[TestimonyHit]:
@@ -576,169 +496,3 @@ def metadata_documents(testimony_ids: Sequence[int]) -> list[MetadataDocument]:
             )
         )
     return documents
-
-
-# --- Facets -------------------------------------------------------------------
-
-
-def _language_label(code: str) -> str:
-    try:
-        return get_language_info(code)["name_local"]
-    except KeyError:
-        return code
-
-
-def _decade_label(decade: int) -> str:
-    return _("%(decade)ss") % {"decade": decade}
-
-
-# Stands for the ids in the facet statement's parameters until it runs.
-_IDS = object()
-
-
-@functools.cache
-def facet_statement(ids_sql: str) -> tuple[str, tuple]:
-    """The statement that counts every facet of the testimonies ``ids_sql`` lists.
-
-    One statement, so a few dozen rows come back however many testimonies
-    match. Each testimony's own facets, and whether its media may be played
-    (the consent rule, from the ORM), are read once into ``base``; the
-    many-valued facets join their tables from there. Built once per ``ids_sql``.
-    """
-    ids = RawSQL(ids_sql, [_IDS] if "%s" in ids_sql else [])
-    base = (
-        Testimony.objects.filter(pk__in=ids)
-        .order_by()
-        .annotate(
-            year=ExtractYear("recorded_on"),
-            with_media=ExpressionWrapper(
-                media_available_q(), output_field=BooleanField()
-            ),
-        )
-        .values(
-            "pk", "language", "narrator_id", "narrator__country", "year", "with_media"
-        )
-    )
-    base_sql, base_params = base.query.sql_with_params()
-    q = connection.ops.quote_name
-
-    def table(model) -> str:
-        return q(model._meta.db_table)
-
-    def m2m(model, name: str) -> tuple[str, str, str, str]:
-        """Through table, its two columns, and the related table."""
-        field = model._meta.get_field(name)
-        through = table(field.remote_field.through)
-        own, other = q(field.m2m_column_name()), q(field.m2m_reverse_name())
-        return through, own, other, table(field.related_model)
-
-    # The columns of ``base``, by the aliases the ORM gives them.
-    column = {
-        name: f"b.{q(name)}"
-        for name in ("pk", "language", "narrator_id", "narrator__country")
-    }
-    jobs_through, jobs_own, jobs_other, jobs = m2m(Narrator, "job_types")
-    themes_through, themes_own, themes_other, themes = m2m(Testimony, "themes")
-    appearing = Appearance._meta.get_field("testimony")
-    episode = Appearance._meta.get_field("episode")
-    series = episode.related_model._meta.get_field("series")
-
-    def single(facet: str, value: str) -> str:
-        return (
-            f"SELECT '{facet}' AS facet, CAST({value} AS TEXT) AS value,"
-            " '' AS name_fr, '' AS name_en, count(*) AS n FROM base b GROUP BY 2"
-        )
-
-    def many(facet: str, value: str, names: str, link: str, named: str) -> str:
-        # Counted by the related row's id (``l.related``: ``link`` joins its
-        # through table to ``base``), which alone is narrow to sort; ``named``
-        # joins the slug and names to the few counts. DISTINCT: a testimony
-        # may appear more than once in an episode.
-        return (
-            f"SELECT '{facet}', {value}, {names}, c.n FROM ("
-            f"SELECT l.related AS id, count(DISTINCT {column['pk']}) AS n"
-            f" FROM base b JOIN {link} GROUP BY 1) AS c {named}"
-        )
-
-    def through(table_name: str, own: str, related: str, joined: str) -> str:
-        return (
-            f"(SELECT {own} AS own, {related} AS related FROM {table_name}) AS l"
-            f" ON l.own = {joined}"
-        )
-
-    parts = [
-        single("language", column["language"]),
-        single("country", column["narrator__country"]),
-        single("decade", "b.year"),
-        "SELECT 'media', CASE WHEN b.with_media THEN 'with' ELSE 'without' END,"
-        " '', '', count(*) FROM base b GROUP BY 2",
-        many(
-            "job_type",
-            "j.slug",
-            "j.name_fr, j.name_en",
-            through(jobs_through, jobs_own, jobs_other, column["narrator_id"]),
-            f"JOIN {jobs} j ON j.id = c.id",
-        ),
-        many(
-            "theme",
-            "th.slug",
-            "th.name_fr, th.name_en",
-            through(themes_through, themes_own, themes_other, column["pk"]),
-            f"JOIN {themes} th ON th.id = c.id",
-        ),
-        many(
-            "episode",
-            "se.slug || '/' || ep.slug",
-            "ep.title, ep.title",
-            through(
-                table(Appearance),
-                q(appearing.column),
-                q(episode.column),
-                column["pk"],
-            ),
-            f"JOIN {table(episode.related_model)} ep ON ep.id = c.id"
-            f" JOIN {table(series.related_model)} se ON se.id = ep.{q(series.column)}",
-        ),
-    ]
-    statement = f"WITH base AS ({base_sql}) " + " UNION ALL ".join(parts)
-    return statement, tuple(base_params)
-
-
-def facet_values(rows) -> dict[str, list[FacetValue]]:
-    """Facet values from (facet, value, name_fr, name_en, count) rows."""
-    language = (get_language() or "fr")[:2]
-    found: dict[str, Counter] = {name: Counter() for name in FACETS}
-    labels: dict[tuple[str, object], str] = {}
-    media = {"with": 0, "without": 0}
-    for facet, value, name_fr, name_en, count in rows:
-        if facet == "media":
-            media[value] += count
-            continue
-        if value in (None, "", "/"):
-            continue
-        if facet == "decade":
-            value = int(value) // 10 * 10
-            labels[facet, value] = _decade_label(value)
-        elif facet == "language":
-            labels[facet, value] = _language_label(value)
-        elif facet == "country":
-            labels[facet, value] = value
-        else:
-            names = {"fr": name_fr, "en": name_en}
-            labels[facet, value] = names.get(language) or name_fr or name_en or value
-        found[facet][value] += count
-    found["media"][True] = media["with"]
-    found["media"][False] = media["without"]
-    labels["media", True] = _("with media")
-    labels["media", False] = _("without media")
-    return {
-        name: sorted(
-            (
-                FacetValue(value, labels[name, value], count)
-                for value, count in found[name].items()
-                if count
-            ),
-            key=lambda v: (-v.count, str(v.value)),
-        )
-        for name in FACETS
-    }

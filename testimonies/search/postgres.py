@@ -3,7 +3,14 @@
 Each vector is built with its testimony's language configuration (see the
 migration: French and English stem and ignore accents, others only fold), so a
 query is read once per configuration and each entry meets its own reading.
+
+A page of results is one statement, prepared once per connection: its steps
+(CTEs) are built one by one by the backend's ``*_step`` methods and assembled by
+``search_sql``, in the order they are written.
 """
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -21,11 +28,10 @@ from .base import (
     SearchBackend,
     SegmentHit,
     Snippet,
-    facet_statement,
-    facet_values,
     hit_columns,
     hits_from_rows,
 )
+from .facets import facet_statement, facet_values
 from .query import Item, Query
 
 CONFIG_BY_LANGUAGE = {"fr": "archive_fr", "en": "archive_en"}
@@ -39,25 +45,19 @@ CONFIGS = (*CONFIG_BY_LANGUAGE.values(), OTHER_CONFIG)
 # low zero bits as bring the matches the sample foresees down to about this
 # number (where testimonies are asked, the sample's own matches).
 # Testimonies outside it fall back to their metadata rank and number of matches
-# (of sampled matches, where the testimonies are asked: see FIND_BY). Where the
-# sample foresees no more matches than this, they are all read and ranked.
+# (of sampled matches, where the testimonies are asked: see ``ask_where``).
+# Where the sample foresees no more matches than this, they are all read and
+# ranked.
 RANK_CANDIDATES = 500
 # A fixed sample of one segment in 16 (by a hash of its id) has indexes of its
 # own (see migration 0002, which writes this mask too): it tells at little cost
 # how widely the query's words are spread.
 SAMPLE_MASK = 15
-# How a query's matching testimonies are found, in each configuration: None
-# chooses per query, by the sample, between reading every match from the index
-# ("index") and asking the testimonies ("ask"): those whose words (every term
-# of their segments, one entry each) hold the query's terms, or every visible
-# one where a phrase or an exclusion leaves words no say; each asked for its
-# first match, or none asked where holding a term is a match.
-# Both find the same testimonies; setting one is for tests and measurements.
-FIND_BY: str | None = None
 # Characters of text a headline is first built from, from WINDOW_BEFORE before
 # the first word that may match: a headline shows at most 2 × 24 words.
 WINDOW = 320
 WINDOW_BEFORE = 100
+
 # The accented forms of unaccented letters, for finding a term in text as it is.
 ACCENTED = (
     ("a", "àâäáãå"),
@@ -92,195 +92,152 @@ def _language_to_config(column: str) -> str:
     return f"CASE {column} {whens} ELSE '{OTHER_CONFIG}'::regconfig END"
 
 
-class _Sql:
+# --- Statements built of steps -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step (CTE) of a statement: its name, its query, its parameters."""
+
+    name: str  # with its columns, where they are named
+    body: str
+    params: tuple = ()
+    # A fence: computed once, apart from the steps that read it, so that the
+    # planner cannot fold it into them (MATERIALIZED).
+    fenced: bool = False
+
+    def sql(self) -> str:
+        fence = " MATERIALIZED" if self.fenced else ""
+        return f"{self.name} AS{fence} ({self.body})"
+
+
+def statement(steps: Sequence[Step], select: str) -> tuple[str, list]:
+    """One statement of ``steps``, in order, whose last ``select`` reads them."""
+    sql = "WITH " + ",\n".join(step.sql() for step in steps) + f"\n{select}"
+    return sql, [param for step in steps for param in step.params]
+
+
+class _Params:
     """Collects parameters in the order their placeholders are written."""
 
     def __init__(self) -> None:
-        self.params: list = []
+        self.values: list = []
 
     def p(self, value) -> str:
-        self.params.append(value)
+        self.values.append(value)
         return "%s"
 
-    def embed(self, sql: str, params) -> str:
-        self.params.extend(params)
-        return sql
 
-    def queries(self, query: Query) -> str:
-        """A CTE ``q`` holding the query as each configuration reads it;
-        (``<config>_near``) a pattern that finds where its words may be; and
-        what a testimony's words (``search_words``) tell of it: whether a
-        testimony that matches holds every term somewhere (``<config>_narrows``:
-        no phrase, no exclusion), and whether one that holds a term matches
-        (``<config>_exact``: terms joined by or alone). Read from the query's
-        text, where these signs are its operators (a term that holds one only
-        costs the shortcut)."""
-        columns = [f"{self._tsquery(c, query)} AS {c}" for c in CONFIGS]
-        words = " ".join(i.text for clause in query.clauses for i in clause)
-        columns += [f"{self._near(c, words)} AS {c}_near" for c in CONFIGS]
-        flags = [
-            f"{c}::text !~ '[<!:]' AS {c}_narrows, {c}::text !~ '[&<!:]' AS {c}_exact"
-            for c in CONFIGS
-        ]
-        return (
-            f"q AS MATERIALIZED (SELECT *, {', '.join(flags)}"
-            f" FROM (SELECT {', '.join(columns)}) AS read)"
-        )
+# --- What the steps say of an entry --------------------------------------------------
 
-    def _near(self, config: str, words: str) -> str:
-        # The start of each term (less its last letter, which stemmers may
-        # change: "happy", "happi"), at the start of a word, for text read
-        # without regard to case (the "i" flag where it is used); each letter
-        # stands for its accented forms too (terms are unaccented); NULL when
-        # the query keeps no term. A form missed here (a ligature) only costs
-        # a headline read from the whole text.
-        prefix = (
-            r"regexp_replace(left(t, greatest(3, length(t) - 1)),"
-            r" '([^[:alnum:]])', '\\\1', 'g')"
-        )
-        for letter, forms in ACCENTED:
-            prefix = f"replace({prefix}, '{letter}', '[{letter}{forms}]')"
-        return (
-            rf"(SELECT '\m(?:' || string_agg({prefix}, '|') || ')'"
-            f" FROM unnest(tsvector_to_array(to_tsvector('{config}',"
-            f" {self.p(words)}))) AS t)"
-        )
 
-    def _tsquery(self, config: str, query: Query) -> str:
-        # One websearch_to_tsquery per item, combined here: websearch syntax
-        # cannot group, and would read "a or b c" as a or (b and c).
-        def item(i: Item) -> str:
-            return f"websearch_to_tsquery('{config}', {self.p(i.quoted())})"
+def matches_in(alias: str, config: str) -> str:
+    """The entry is of this configuration and meets the query as it reads it:
+    the condition the configuration's text indexes serve."""
+    return (
+        f"({alias}.config = '{config}'::regconfig AND {alias}.vector @@ "
+        f"(SELECT {config} FROM q))"
+    )
 
-        positive = " && ".join(
-            "(" + " || ".join(item(i) for i in clause) + ")" for clause in query.clauses
-        )
-        if not query.exclusions:
-            return f"({positive})"
-        negative = " || ".join(item(i) for i in query.exclusions)
-        # Exclusions alone find nothing, also when every word searched for is a
-        # stop word: the bare negation would match nearly every entry.
-        # Placeholders stay in the order the parameters were collected.
-        return (
-            "(SELECT CASE WHEN numnode(p) = 0 THEN p ELSE p && !!n END"
-            f" FROM (SELECT {positive} AS p, {negative} AS n) AS x)"
-        )
 
-    @staticmethod
-    def matches_in(alias: str, config: str) -> str:
-        """The entry is of this configuration and meets the query as it reads
-        it: the condition the configuration's text indexes serve."""
-        return (
-            f"({alias}.config = '{config}'::regconfig AND {alias}.vector @@ "
-            f"(SELECT {config} FROM q))"
-        )
+def matches(alias: str) -> str:
+    """The entry meets the query as read by the entry's own configuration."""
+    return "(" + " OR ".join(matches_in(alias, c) for c in CONFIGS) + ")"
 
-    def match(self, alias: str) -> str:
-        """The entry meets the query as read by the entry's own configuration."""
-        return "(" + " OR ".join(self.matches_in(alias, c) for c in CONFIGS) + ")"
 
-    def match_row(self, alias: str) -> str:
-        """As ``match``, in a form no text index can serve: for rows already
-        found another way (a testimony's own segments, in order)."""
-        return f"{alias}.vector @@ {self.tsquery(alias)}"
+def matches_row(alias: str) -> str:
+    """As ``matches``, in a form no text index can serve: for rows already
+    found another way (a testimony's own segments, in order)."""
+    return f"{alias}.vector @@ {read_by(alias)}"
 
-    def sampled(self, alias: str) -> str:
-        """The entry is in the fixed sample (as the sample indexes are built)."""
-        return f"(hashint8({alias}.segment_id) & {SAMPLE_MASK}) = 0"
 
-    def dense_flags(self) -> str:
-        """One boolean column per configuration, and ``anywhere``: whether
-        asking the visible testimonies for their first match reads fewer
-        segments than the index holds matches, by the sample, and the sample
-        foresees more matches than are ranked (below that, reading them all
-        ranks them all).
+def in_sample(alias: str) -> str:
+    """The entry is in the fixed sample (as the sample indexes are built)."""
+    return f"(hashint8({alias}.segment_id) & {SAMPLE_MASK}) = 0"
 
-        The testimonies asked are those whose words hold every term, where the
-        query allows (``_narrows``), else every visible one. Asking reads about
-        segments / (matches + 1) of a testimony, matches taken as spread evenly;
-        where the sample shows them bunched in fewer testimonies than an even
-        spread would (half as many), the index is read. Where a testimony's
-        words holding a term is a match (``_exact``), asking reads nothing."""
-        share = f"{SAMPLE_MASK + 1}.0"
-        # v.target: the testimonies that would be asked.
-        per = f"(v.hits * {share} / greatest(v.target, 1))"
-        asked = (
-            f"(CASE WHEN v.exact THEN 0 ELSE v.target * v.segments / ({per} + 1) END)"
-        )
-        read = f"v.sampled * {share}"
-        spread = (
-            "(v.exact OR v.seen * 2 >= v.target"
-            " * (1 - exp(-v.hits::float / greatest(v.target, 1))))"
-        )
-        cheaper = {"ask": "true", "index": "false"}.get(
-            FIND_BY, f"({asked} <= {read} AND {read} > {RANK_CANDIDATES} AND {spread})"
-        )
-        flags = [
-            f"coalesce(bool_or(v.config = '{c}'::regconfig AND {cheaper}), false)"
-            f" AS {c}"
-            for c in CONFIGS
-        ]
-        return ", ".join([*flags, f"coalesce(bool_or({cheaper}), false) AS anywhere"])
 
-    @staticmethod
-    def flags() -> str:
-        """What a testimony's words tell of the query (see ``queries``), one
-        row per configuration."""
-        return " UNION ALL ".join(
-            f"SELECT '{c}'::regconfig AS config, {c}_narrows AS narrows,"
-            f" {c}_exact AS exact FROM q"
-            for c in CONFIGS
-        )
+def read_by(alias: str, suffix: str = "") -> str:
+    """The query as read by the entry's configuration, for rank and headline
+    (with ``suffix="_near"``, the pattern of its words)."""
+    whens = " ".join(
+        f"WHEN '{c}'::regconfig THEN (SELECT {c}{suffix} FROM q)" for c in CONFIGS
+    )
+    return f"CASE {alias}.config {whens} END"
 
-    def holding_words(self) -> str:
-        """The testimonies whose words hold the query's terms, in the
-        configurations where that is worth knowing (``_narrows``), and only
-        where testimonies may be asked (the sample foresees more matches than
-        are ranked): one branch each, which the database skips where it is not
-        needed."""
-        foreseen = f"(SELECT count(*) FROM sample) * {SAMPLE_MASK + 1}"
-        needed = {"ask": "true", "index": "false"}.get(
-            FIND_BY, f"{foreseen} > {RANK_CANDIDATES}"
-        )
-        return " UNION ALL ".join(
-            f"SELECT testimony_id FROM search_words_holding('{c}',"
-            f" (SELECT {c} FROM q)) AS testimony_id"
-            f" WHERE (SELECT {c}_narrows FROM q) AND {needed}"
-            for c in CONFIGS
-        )
 
-    def is_dense(self, alias: str) -> str:
-        """The entry's testimonies are asked for this query (its configuration
-        is dense in matches)."""
-        whens = " ".join(
-            f"WHEN '{c}'::regconfig THEN (SELECT {c} FROM dense)" for c in CONFIGS
-        )
-        return f"CASE {alias}.config {whens} ELSE false END"
+def asked_in(alias: str) -> str:
+    """The entry's testimonies are asked for this query (its configuration
+    is dense in matches)."""
+    whens = " ".join(
+        f"WHEN '{c}'::regconfig THEN (SELECT {c} FROM dense)" for c in CONFIGS
+    )
+    return f"CASE {alias}.config {whens} ELSE false END"
 
-    def sparse_matches(self) -> str:
-        """Every match, read from the index, in the configurations that are not
-        dense (one branch each, which the database skips when it is), ranked if
-        its hash puts it among the candidates (``rank_mask``)."""
-        return " UNION ALL ".join(
-            f"SELECT e.segment_id, e.testimony_id,"
-            f" CASE WHEN (hashint8(e.segment_id) & (SELECT bits FROM rank_mask)) = 0"
-            f" THEN ts_rank_cd(e.vector, (SELECT {c} FROM q)) END AS rank"
-            f" FROM search_segment e"
-            f" WHERE {self.matches_in('e', c)} AND NOT (SELECT {c} FROM dense)"
-            for c in CONFIGS
-        )
 
-    def tsquery(self, alias: str, suffix: str = "") -> str:
-        """The query as read by the entry's configuration, for rank and headline
-        (with ``suffix="_near"``, the pattern of its words)."""
-        whens = " ".join(
-            f"WHEN '{c}'::regconfig THEN (SELECT {c}{suffix} FROM q)" for c in CONFIGS
-        )
-        return f"CASE {alias}.config {whens} END"
+def headline(alias: str, text: str) -> str:
+    """The headline of ``text``, the entry's words marked."""
+    options = _literal(HEADLINE_OPTIONS)
+    return f"ts_headline({alias}.config, {text}, {read_by(alias)}, {options})"
 
-    def headline(self, alias: str, text: str) -> str:
-        options = _literal(HEADLINE_OPTIONS)
-        return f"ts_headline({alias}.config, {text}, {self.tsquery(alias)}, {options})"
+
+# --- How the query is read -------------------------------------------------------
+
+
+def _tsquery(params: _Params, config: str, query: Query) -> str:
+    """The query as ``config`` reads it."""
+
+    # One websearch_to_tsquery per item, combined here: websearch syntax
+    # cannot group, and would read "a or b c" as a or (b and c).
+    def item(i: Item) -> str:
+        return f"websearch_to_tsquery('{config}', {params.p(i.quoted())})"
+
+    positive = " && ".join(
+        "(" + " || ".join(item(i) for i in clause) + ")" for clause in query.clauses
+    )
+    if not query.exclusions:
+        return f"({positive})"
+    negative = " || ".join(item(i) for i in query.exclusions)
+    # Exclusions alone find nothing, also when every word searched for is a
+    # stop word: the bare negation would match nearly every entry.
+    # Placeholders stay in the order the parameters were collected.
+    return (
+        "(SELECT CASE WHEN numnode(p) = 0 THEN p ELSE p && !!n END"
+        f" FROM (SELECT {positive} AS p, {negative} AS n) AS x)"
+    )
+
+
+def _near(params: _Params, config: str, words: str) -> str:
+    """A pattern that finds where the query's words may be in a text."""
+    # The start of each term (less its last letter, which stemmers may
+    # change: "happy", "happi"), at the start of a word, for text read
+    # without regard to case (the "i" flag where it is used); each letter
+    # stands for its accented forms too (terms are unaccented); NULL when
+    # the query keeps no term. A form missed here (a ligature) only costs
+    # a headline read from the whole text.
+    prefix = (
+        r"regexp_replace(left(t, greatest(3, length(t) - 1)),"
+        r" '([^[:alnum:]])', '\\\1', 'g')"
+    )
+    for letter, forms in ACCENTED:
+        prefix = f"replace({prefix}, '{letter}', '[{letter}{forms}]')"
+    return (
+        rf"(SELECT '\m(?:' || string_agg({prefix}, '|') || ')'"
+        f" FROM unnest(tsvector_to_array(to_tsvector('{config}',"
+        f" {params.p(words)}))) AS t)"
+    )
+
+
+# The row a page reads, column by column: the total, the page's testimonies (id
+# and score), the headlines of their passages, the facet counts.
+TOTAL = "(SELECT count(*) FROM found)"
+SHOWN = "(SELECT json_agg(json_build_array(id, score) ORDER BY place) FROM page)"
+LINES = (
+    "(SELECT json_agg(json_build_array(testimony_id, id, position,"
+    " start, speaker, headline) ORDER BY testimony_id, o) FROM line)"
+)
+FACET_ROWS = (
+    "(SELECT json_agg(json_build_array(facet, value, name_fr, name_en, n)) FROM facet)"
+)
 
 
 class PostgresSearchBackend(SearchBackend):
@@ -469,429 +426,12 @@ class PostgresSearchBackend(SearchBackend):
             cursor.execute("SELECT count(*) FROM search_segment")
             return cursor.fetchone()[0]
 
-    def entries(self) -> dict:
-        tables = {
-            "segments": ("search_segment", "segment_id, testimony_id"),
-            "testimonies": ("search_testimony", "testimony_id"),
-            "words": ("search_words", "testimony_id"),
-        }
-        held = {}
-        with connection.cursor() as cursor:
-            for kind, (table, keys) in tables.items():
-                cursor.execute(
-                    f"SELECT {keys}, config::text, vector::text FROM {table}"
-                )
-                held[kind] = {row[0]: row[1:] for row in cursor.fetchall()}
-        return held
-
-    def expected_entries(self) -> dict:
-        from ..models import Testimony
-        from .base import metadata_documents
-
-        kept = list(Testimony.objects.searchable().values_list("pk", flat=True))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                SELECT s.id, s.testimony_id, c.config::text,
-                       to_tsvector(c.config, s.public_text)::text
-                FROM testimonies_segment s
-                JOIN testimonies_testimony t ON t.id = s.testimony_id
-                CROSS JOIN LATERAL (
-                    SELECT {_language_to_config("t.language")} AS config
-                ) c
-                WHERE s.testimony_id = ANY(%s)
-                """,
-                [kept],
-            )
-            segments = {row[0]: row[1:] for row in cursor.fetchall()}
-            testimonies = {}
-            for d in metadata_documents(kept):
-                config = config_for(d.language)
-                cursor.execute(
-                    """
-                    SELECT (setweight(to_tsvector(%s::regconfig, %s), 'A')
-                         || setweight(to_tsvector(%s::regconfig, %s), 'B')
-                         || setweight(to_tsvector(%s::regconfig, %s), 'C')
-                         || setweight(to_tsvector(%s::regconfig, %s), 'D'))::text
-                    """,
-                    [
-                        config,
-                        d.title,
-                        config,
-                        d.summary,
-                        config,
-                        d.people,
-                        config,
-                        d.place,
-                    ],
-                )
-                testimonies[d.testimony_id] = (config, cursor.fetchone()[0])
-            # Each testimony's terms, from its segments' public text read afresh.
-            cursor.execute(
-                f"""
-                SELECT s.testimony_id, c.config::text,
-                       array_to_tsvector(array_agg(DISTINCT term.lexeme))::text
-                FROM testimonies_segment s
-                JOIN testimonies_testimony t ON t.id = s.testimony_id
-                CROSS JOIN LATERAL (
-                    SELECT {_language_to_config("t.language")} AS config
-                ) c
-                CROSS JOIN LATERAL unnest(to_tsvector(c.config, s.public_text)) AS term
-                WHERE s.testimony_id = ANY(%s)
-                GROUP BY s.testimony_id, c.config
-                """,
-                [kept],
-            )
-            words = {row[0]: row[1:] for row in cursor.fetchall()}
-        return {"segments": segments, "testimonies": testimonies, "words": words}
-
-    def analyse(self, text: str, language: str) -> list[str]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))"
-                " ORDER BY positions[1]",
-                [config_for(language), text],
-            )
-            return [row[0] for row in cursor.fetchall()]
-
     # --- searching ----------------------------------------------------------
 
     ids_sql = "SELECT unnest(%s::bigint[])"
 
     def ids_param(self, ids: list[int]):
         return ids
-
-    def search_sql(
-        self,
-        query: Query,
-        scope: QuerySet,
-        offset: int = 0,
-        size: int = PAGE_SIZE,
-        *,
-        passages: bool = True,
-        facets: bool = True,
-        select: str | None = None,
-    ) -> tuple[str, list]:
-        """The one statement of a page of results: one row of the total, the
-        page's testimonies and, unless left out, the headlines of their best
-        passages and the facet counts of every match (each a JSON array).
-        ``select`` replaces that last row, to read the statement's steps."""
-        sql = _Sql()
-        scope_sql, scope_params = (
-            scope.order_by().values("pk", "language").query.sql_with_params()
-        )
-        # Where the query's words are in many testimonies of a language (read
-        # from a fixed sample of segments, which has an index of its own), the
-        # testimonies of that language are asked (see FIND_BY): their words
-        # tell which hold the query's terms; those are each asked whether one
-        # of their segments matches, which stops at its first match, unless
-        # holding a term is a match. Elsewhere every match is read from the
-        # index. Both give the same testimonies.
-        # Each match is a fence of its own (MATERIALIZED), so that the index is
-        # searched once and the scope joined after: planned the other way round,
-        # it would search the index once per visible testimony.
-        statement = f"""
-            WITH {sql.queries(query)},
-            scope (pk, language) AS ({sql.embed(scope_sql, scope_params)}),
-            sample AS MATERIALIZED (
-                SELECT e.segment_id, e.testimony_id, e.config,
-                       ts_rank_cd(e.vector, {sql.tsquery("e")}) AS rank
-                FROM search_segment e
-                WHERE {sql.match("e")} AND {sql.sampled("e")}
-            ),
-            rank_mask AS MATERIALIZED (
-                SELECT CASE WHEN n <= 1 THEN 0
-                            ELSE (1 << least(30, ceil(log(2, n))::int)) - 1
-                       END AS bits
-                FROM (
-                    SELECT count(*) * {SAMPLE_MASK + 1}.0 / {RANK_CANDIDATES} AS n
-                    FROM sample
-                ) AS foreseen
-            ),
-            entry AS MATERIALIZED (
-                SELECT pk, {_language_to_config("language")} AS config FROM scope
-            ),
-            flag AS MATERIALIZED ({sql.flags()}),
-            doc AS MATERIALIZED ({sql.holding_words()}),
-            dense AS MATERIALIZED (
-                SELECT {sql.dense_flags()} FROM (
-                    SELECT counted.*, flag.exact,
-                           coalesce(m.seen, 0) AS seen, coalesce(m.hits, 0) AS hits,
-                           coalesce(m.n, 0) AS sampled,
-                           CASE WHEN flag.narrows THEN counted.docs
-                                ELSE counted.visible END AS target,
-                           size.segments
-                    FROM (
-                        -- (membership read from a hash of each set: see known)
-                        SELECT config, count(*) AS visible,
-                               count(*) FILTER (
-                                   WHERE pk IN (SELECT testimony_id FROM doc)
-                               ) AS docs
-                        FROM entry GROUP BY config
-                    ) AS counted
-                    JOIN flag USING (config)
-                    LEFT JOIN (
-                        -- The sample's matches: all, and those of visible
-                        -- testimonies, and how many testimonies these are.
-                        SELECT config, count(*) AS n,
-                               count(*) FILTER (WHERE testimony_id IN (
-                                   SELECT pk FROM entry)) AS hits,
-                               count(DISTINCT testimony_id) FILTER (
-                                   WHERE testimony_id IN (SELECT pk FROM entry)
-                               ) AS seen
-                        FROM sample GROUP BY config
-                    ) AS m USING (config)
-                    CROSS JOIN (
-                        SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples
-                                    / greatest(1,
-                                               (SELECT count(*) FROM search_testimony))
-                               END AS segments
-                        FROM pg_class c WHERE c.oid = 'search_segment'::regclass
-                    ) AS size
-                ) AS v
-            ),
-            hit AS MATERIALIZED ({sql.sparse_matches()}),
-            asked AS MATERIALIZED (
-                SELECT entry.pk, flag.exact FROM entry JOIN flag USING (config)
-                WHERE (SELECT anywhere FROM dense) AND {sql.is_dense("entry")}
-                  AND (NOT flag.narrows OR entry.pk IN (SELECT testimony_id FROM doc))
-            ),
-            -- The asked testimonies that match: those whose words hold a
-            -- term, where that is a match; else each asked for its first
-            -- matching segment.
-            near AS MATERIALIZED (
-                SELECT pk AS testimony_id FROM asked WHERE exact
-                UNION ALL
-                SELECT asked.pk FROM asked CROSS JOIN LATERAL (
-                    SELECT 1 FROM search_segment e
-                    WHERE e.testimony_id = asked.pk AND {sql.match_row("e")}
-                    ORDER BY e.segment_id LIMIT 1
-                ) AS one
-                WHERE NOT asked.exact
-            ),
-            -- Matches per testimony: where testimonies were asked, those of
-            -- the sample.
-            per AS MATERIALIZED (
-                SELECT c.testimony_id, c.hits, false AS dense FROM (
-                    SELECT testimony_id, count(*) AS hits FROM hit
-                    GROUP BY testimony_id
-                ) AS c
-                WHERE c.testimony_id IN (SELECT pk FROM scope)
-                UNION ALL
-                SELECT near.testimony_id, count(sample.segment_id), true
-                FROM near LEFT JOIN sample USING (testimony_id)
-                GROUP BY near.testimony_id
-            ),
-            ranked AS (
-                SELECT testimony_id, segment_id, rank FROM (
-                    SELECT segment_id, testimony_id, rank FROM hit
-                    WHERE rank IS NOT NULL
-                    UNION ALL
-                    SELECT segment_id, testimony_id, rank FROM sample
-                    WHERE testimony_id IN (SELECT testimony_id FROM near)
-                ) AS candidate
-                WHERE testimony_id IN (SELECT testimony_id FROM per)
-                ORDER BY hashint8(segment_id), segment_id
-                LIMIT {RANK_CANDIDATES}
-            ),
-            best AS (
-                SELECT testimony_id, max(rank) AS rank,
-                       (array_agg(segment_id ORDER BY rank DESC, segment_id))
-                           [1:{SEGMENTS_PER_HIT}] AS top
-                FROM ranked GROUP BY testimony_id
-            ),
-            meta_hit AS MATERIALIZED (
-                SELECT d.testimony_id, ts_rank(d.vector, {sql.tsquery("d")})
-                       AS rank
-                FROM search_testimony d
-                WHERE {sql.match("d")}
-            ),
-            meta AS (
-                SELECT * FROM meta_hit WHERE testimony_id IN (SELECT pk FROM scope)
-            ),
-            found AS (
-                SELECT testimony_id FROM per UNION SELECT testimony_id FROM meta
-            ),
-            -- What is known of each testimony found, gathered (each kind has
-            -- one row a testimony at most) rather than joined: the number of
-            -- rows the planner foresees for a step may be far too low, and a
-            -- join planned for a handful of rows compares every pair.
-            known AS (
-                SELECT testimony_id, max(meta_rank) AS meta_rank,
-                       max(best_rank) AS best_rank, max(top) AS top,
-                       max(hits) AS hits, bool_or(dense) AS dense
-                FROM (
-                    SELECT testimony_id, rank AS meta_rank, NULL::real AS best_rank,
-                           NULL::bigint[] AS top, NULL::bigint AS hits,
-                           NULL::boolean AS dense
-                    FROM meta
-                    UNION ALL
-                    SELECT testimony_id, NULL, rank, top, NULL, NULL FROM best
-                    UNION ALL
-                    SELECT testimony_id, NULL, NULL, NULL, hits, dense FROM per
-                ) AS each_kind
-                GROUP BY testimony_id
-            ),
-            page AS MATERIALIZED (
-                SELECT * FROM (
-                    SELECT t.id,
-                           coalesce(k.meta_rank, 0) + coalesce(k.best_rank, 0) AS score,
-                           k.top, coalesce(k.dense, false) AS dense,
-                           row_number() OVER (
-                               ORDER BY coalesce(k.meta_rank, 0)
-                                            + coalesce(k.best_rank, 0) DESC,
-                                        coalesce(k.hits, 0) DESC,
-                                        t.published_at DESC NULLS LAST, t.id DESC
-                           ) AS place
-                    FROM known k JOIN testimonies_testimony t ON t.id = k.testimony_id
-                ) AS ordered
-                WHERE place > {int(offset)} AND place <= {int(offset) + int(size)}
-            )"""
-        lines = facet_rows = rows = "NULL::json"
-        if passages:
-            rows = self._hit_rows()
-            # The best ranked segments, then the first matches, each once: as
-            # many as a hit shows. Headlines are built for these alone, and
-            # from a window of whole words around the first word that may
-            # match, since a headline's cost grows with the text it reads; where
-            # the window holds no match after all, from the whole text.
-            statement += f""",
-            short AS (
-                SELECT id, dense FROM page
-                WHERE coalesce(cardinality(top), 0) < {SEGMENTS_PER_HIT}
-            ),
-            first AS (
-                SELECT testimony_id, segment_id, {SEGMENTS_PER_HIT} + n AS o
-                FROM (
-                    SELECT hit.*, row_number() OVER (
-                        PARTITION BY testimony_id ORDER BY segment_id
-                    ) AS n FROM hit
-                    WHERE testimony_id IN (SELECT id FROM short WHERE NOT dense)
-                ) AS numbered
-                WHERE n <= {SEGMENTS_PER_HIT}
-                UNION ALL
-                SELECT short.id, f.segment_id, {SEGMENTS_PER_HIT} + f.n
-                FROM short CROSS JOIN LATERAL (
-                    SELECT e.segment_id, row_number() OVER (ORDER BY e.segment_id) AS n
-                    FROM search_segment e
-                    WHERE e.testimony_id = short.id AND {sql.match_row("e")}
-                    ORDER BY e.segment_id LIMIT {SEGMENTS_PER_HIT}
-                ) AS f
-                WHERE short.dense
-            ),
-            passage AS (
-                SELECT testimony_id, segment_id, min(o) AS o FROM (
-                    SELECT page.id AS testimony_id, u.segment_id, u.o
-                    FROM page, unnest(page.top) WITH ORDINALITY AS u(segment_id, o)
-                    UNION ALL SELECT * FROM first
-                ) AS both_kinds
-                GROUP BY testimony_id, segment_id
-            ),
-            shown AS (
-                SELECT testimony_id, segment_id, o FROM (
-                    SELECT *, row_number() OVER (
-                        PARTITION BY testimony_id ORDER BY o
-                    ) AS n FROM passage
-                ) AS numbered
-                WHERE n <= {SEGMENTS_PER_HIT}
-            ),
-            line AS (
-                SELECT shown.testimony_id, shown.o, s.id, s.position, s.start,
-                       s.speaker,
-                       CASE WHEN strpos(windowed.headline, {_literal(MARK_OPEN)}) > 0
-                            THEN windowed.headline
-                            ELSE {sql.headline("e", "s.public_text")}
-                       END AS headline
-                FROM shown
-                JOIN testimonies_segment s ON s.id = shown.segment_id
-                JOIN search_segment e ON e.segment_id = s.id
-                -- Each step once per passage (OFFSET 0 keeps the planner from
-                -- copying its expression into every later use).
-                CROSS JOIN LATERAL (
-                    SELECT CASE WHEN length(s.public_text) <= {WINDOW} THEN 0
-                           ELSE coalesce(regexp_instr(s.public_text,
-                                    {sql.tsquery("e", "_near")}, 1, 1, 0, 'i'), 0)
-                           END AS at
-                    OFFSET 0
-                ) AS term
-                CROSS JOIN LATERAL (
-                    SELECT substr(s.public_text,
-                                  greatest(1, term.at - {WINDOW_BEFORE}),
-                                  {WINDOW}) AS part,
-                           term.at > {WINDOW_BEFORE} + 1 AS head_cut,
-                           greatest(1, term.at - {WINDOW_BEFORE}) + {WINDOW}
-                               <= length(s.public_text) AS tail_cut
-                    OFFSET 0
-                ) AS cut
-                CROSS JOIN LATERAL (
-                    SELECT CASE WHEN cut.head_cut
-                                THEN substr(cut.part, strpos(cut.part, ' ') + 1)
-                                ELSE cut.part END AS part
-                    OFFSET 0
-                ) AS head
-                CROSS JOIN LATERAL (
-                    SELECT CASE WHEN term.at = 0 THEN s.public_text
-                                WHEN cut.tail_cut
-                                THEN left(head.part, length(head.part)
-                                          - strpos(reverse(head.part), ' '))
-                                ELSE head.part END AS text
-                    OFFSET 0
-                ) AS excerpt
-                CROSS JOIN LATERAL (
-                    SELECT {sql.headline("e", "excerpt.text")} AS headline OFFSET 0
-                ) AS windowed
-            )"""
-            lines = (
-                "(SELECT json_agg(json_build_array(testimony_id, id, position,"
-                " start, speaker, headline) ORDER BY testimony_id, o) FROM line)"
-            )
-        if facets:
-            facet_sql, facet_params = facet_statement("SELECT testimony_id FROM found")
-            statement += f""",
-            facet AS ({sql.embed(facet_sql, facet_params)})"""
-            facet_rows = (
-                "(SELECT json_agg(json_build_array(facet, value, name_fr, name_en, n))"
-                " FROM facet)"
-            )
-        if select is not None:
-            return statement + f" {select}", sql.params
-        statement += f"""
-            SELECT (SELECT count(*) FROM found),
-                   (SELECT json_agg(json_build_array(id, score) ORDER BY place)
-                    FROM page),
-                   {lines}, {facet_rows}, {rows}
-        """
-        return statement, sql.params
-
-    def reference_sql(
-        self, query: Query, scope: QuerySet, size: int, *, whole: bool
-    ) -> tuple[str, list]:
-        return self.search_sql(query, scope, 0, size, passages=whole, facets=whole)
-
-    def asked_configurations(self, query: Query, scope: QuerySet) -> list[str]:
-        if query.is_empty or query.finds_nothing:
-            return []
-        statement, params = self.search_sql(
-            query, scope, select="SELECT row_to_json(dense) FROM dense"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            flags = cursor.fetchone()[0]
-        return [c for c in CONFIGS if flags[c]]
-
-    @staticmethod
-    def _hit_rows() -> str:
-        """The page's testimonies, each an array of ``hit_columns``."""
-        q = connection.ops.quote_name
-        alias = {Testimony: "t", Narrator: "n"}
-        values = ", ".join(
-            f"{alias[model]}.{q(column)}" for model, _attname, column in hit_columns()
-        )
-        return (
-            f"(SELECT json_agg(json_build_array({values})) FROM page"
-            f" JOIN {q(Testimony._meta.db_table)} t ON t.id = page.id"
-            f" JOIN {q(Narrator._meta.db_table)} n ON n.id = t.narrator_id)"
-        )
 
     def _page(
         self, query: Query, scope: QuerySet, offset: int, size: int, facets: bool
@@ -911,4 +451,540 @@ class PostgresSearchBackend(SearchBackend):
             segments,
             facet_values(counted or ()) if facets else None,
             testimonies=hits_from_rows(rows or ()),
+        )
+
+    def search_sql(
+        self,
+        query: Query,
+        scope: QuerySet,
+        offset: int = 0,
+        size: int = PAGE_SIZE,
+        *,
+        facets: bool = True,
+    ) -> tuple[str, list]:
+        """The one statement of a page of results: its steps, read by one row."""
+        steps = self.page_steps(query, scope, offset, size, facets=facets)
+        return statement(steps, self.page_row(facets=facets))
+
+    def page_steps(
+        self,
+        query: Query,
+        scope: QuerySet,
+        offset: int = 0,
+        size: int = PAGE_SIZE,
+        *,
+        facets: bool = True,
+    ) -> list[Step]:
+        """Every step of a page's statement, in order: the query read, the way
+        its testimonies are found chosen, the matches, their ranking, the
+        passages shown and (unless left out) the facets."""
+        steps = [
+            *self.reading_steps(query, scope),
+            *self.choosing_steps(),
+            *self.matching_steps(),
+            *self.ranking_steps(offset, size),
+            *self.passage_steps(),
+        ]
+        if facets:
+            steps.append(self.facets_step())
+        return steps
+
+    def page_row(self, *, facets: bool = True) -> str:
+        """The one row a page reads: the total, the page's testimonies, the
+        headlines of their passages, the facet counts of every match (unless
+        left out) and what a hit shows of each testimony (each a JSON array)."""
+        counted = FACET_ROWS if facets else "NULL::json"
+        return f"SELECT {TOTAL}, {SHOWN}, {LINES}, {counted}, {self.hit_rows()}"
+
+    # --- The page's statement, step by step -----------------------------------
+    #
+    # Where the query's words are in many testimonies of a language (as a fixed
+    # sample of segments, with indexes of its own, tells), the testimonies of
+    # that language are asked: their words tell which hold the query's terms;
+    # those are each asked whether one of their segments matches, which stops
+    # at its first match, unless holding a term is a match. Elsewhere every
+    # match is read from the index. Both give the same testimonies.
+    # Each way's matches are a fence of their own, so that the index is
+    # searched once and the scope joined after: planned the other way round,
+    # it would search the index once per visible testimony.
+
+    def reading_steps(self, query: Query, scope: QuerySet) -> list[Step]:
+        """``q`` and ``scope``: what is searched for, and where."""
+        return [self.query_step(query), self.scope_step(scope)]
+
+    def query_step(self, query: Query) -> Step:
+        """``q``: the query as each configuration reads it; (``<config>_near``)
+        a pattern that finds where its words may be; and what a testimony's
+        words (``search_words``) tell of it: whether a testimony that matches
+        holds every term somewhere (``<config>_narrows``: no phrase, no
+        exclusion), and whether one that holds a term matches (``<config>_exact``:
+        terms joined by or alone). Read from the query's text, where these signs
+        are its operators (a term that holds one only costs the shortcut)."""
+        params = _Params()
+        columns = [f"{_tsquery(params, c, query)} AS {c}" for c in CONFIGS]
+        words = " ".join(i.text for clause in query.clauses for i in clause)
+        columns += [f"{_near(params, c, words)} AS {c}_near" for c in CONFIGS]
+        flags = [
+            f"{c}::text !~ '[<!:]' AS {c}_narrows, {c}::text !~ '[&<!:]' AS {c}_exact"
+            for c in CONFIGS
+        ]
+        body = (
+            f"SELECT *, {', '.join(flags)} FROM (SELECT {', '.join(columns)}) AS read"
+        )
+        return Step("q", body, tuple(params.values), fenced=True)
+
+    def scope_step(self, scope: QuerySet) -> Step:
+        """``scope``: the testimonies searched (the visitor's, filtered), with
+        their languages."""
+        sql, params = scope.order_by().values("pk", "language").query.sql_with_params()
+        return Step("scope (pk, language)", sql, tuple(params))
+
+    def choosing_steps(self) -> list[Step]:
+        """From ``sample`` to ``dense``: how widely the query's words are
+        spread, and so which way each configuration's testimonies are found."""
+        return [
+            self.sample_step(),
+            self.rank_mask_step(),
+            self.entry_step(),
+            self.flag_step(),
+            self.doc_step(),
+            self.dense_step(),
+        ]
+
+    def sample_step(self) -> Step:
+        """``sample``: the matches of the fixed sample of segments, ranked: they
+        foresee how many matches the index holds, and where."""
+        body = f"""
+            SELECT e.segment_id, e.testimony_id, e.config,
+                   ts_rank_cd(e.vector, {read_by("e")}) AS rank
+            FROM search_segment e
+            WHERE {matches("e")} AND {in_sample("e")}"""
+        return Step("sample", body, fenced=True)
+
+    def rank_mask_step(self) -> Step:
+        """``rank_mask``: the low bits of a segment's hash that must be zero for
+        a match to be ranked, so that about RANK_CANDIDATES of those the sample
+        foresees are."""
+        body = f"""
+            SELECT CASE WHEN n <= 1 THEN 0
+                        ELSE (1 << least(30, ceil(log(2, n))::int)) - 1
+                   END AS bits
+            FROM (
+                SELECT count(*) * {SAMPLE_MASK + 1}.0 / {RANK_CANDIDATES} AS n
+                FROM sample
+            ) AS foreseen"""
+        return Step("rank_mask", body, fenced=True)
+
+    def entry_step(self) -> Step:
+        """``entry``: each testimony searched, with the configuration its
+        entries are read in."""
+        body = f"SELECT pk, {_language_to_config('language')} AS config FROM scope"
+        return Step("entry", body, fenced=True)
+
+    def flag_step(self) -> Step:
+        """``flag``: what a testimony's words tell of the query (see
+        ``query_step``), one row per configuration."""
+        body = " UNION ALL ".join(
+            f"SELECT '{c}'::regconfig AS config, {c}_narrows AS narrows,"
+            f" {c}_exact AS exact FROM q"
+            for c in CONFIGS
+        )
+        return Step("flag", body, fenced=True)
+
+    def doc_step(self) -> Step:
+        """``doc``: the testimonies whose words hold the query's terms, in the
+        configurations where that is worth knowing (``_narrows``), and only
+        where testimonies may be asked (the sample foresees more matches than
+        are ranked): one branch each, which the database skips where it is not
+        needed."""
+        foreseen = f"(SELECT count(*) FROM sample) * {SAMPLE_MASK + 1}"
+        needed = self.ask_where(f"{foreseen} > {RANK_CANDIDATES}")
+        body = " UNION ALL ".join(
+            f"SELECT testimony_id FROM search_words_holding('{c}',"
+            f" (SELECT {c} FROM q)) AS testimony_id"
+            f" WHERE (SELECT {c}_narrows FROM q) AND {needed}"
+            for c in CONFIGS
+        )
+        return Step("doc", body, fenced=True)
+
+    def dense_step(self) -> Step:
+        """``dense``: one boolean column per configuration, and ``anywhere``:
+        whether its testimonies are asked for their first match rather than
+        every match read from the index.
+
+        They are where asking reads fewer segments than the index holds
+        matches, by the sample, and the sample foresees more matches than are
+        ranked (below that, reading them all ranks them all). The testimonies
+        asked are those whose words hold every term, where the query allows
+        (``_narrows``), else every visible one. Asking reads about segments /
+        (matches + 1) of a testimony, matches taken as spread evenly; where the
+        sample shows them bunched in fewer testimonies than an even spread
+        would (half as many), the index is read. Where a testimony's words
+        holding a term is a match (``_exact``), asking reads nothing."""
+        share = f"{SAMPLE_MASK + 1}.0"
+        # v.target: the testimonies that would be asked.
+        per = f"(v.hits * {share} / greatest(v.target, 1))"
+        asked = (
+            f"(CASE WHEN v.exact THEN 0 ELSE v.target * v.segments / ({per} + 1) END)"
+        )
+        read = f"v.sampled * {share}"
+        spread = (
+            "(v.exact OR v.seen * 2 >= v.target"
+            " * (1 - exp(-v.hits::float / greatest(v.target, 1))))"
+        )
+        cheaper = self.ask_where(
+            f"({asked} <= {read} AND {read} > {RANK_CANDIDATES} AND {spread})"
+        )
+        flags = [
+            f"coalesce(bool_or(v.config = '{c}'::regconfig AND {cheaper}), false)"
+            f" AS {c}"
+            for c in CONFIGS
+        ]
+        flags.append(f"coalesce(bool_or({cheaper}), false) AS anywhere")
+        # The testimonies of each configuration and those whose words hold the
+        # terms (membership read from a hash of each set: see ``known_step``);
+        # the sample's matches, all and those of visible testimonies, and how
+        # many testimonies these are; the segments a testimony holds on average.
+        body = f"""
+            SELECT {", ".join(flags)} FROM (
+                SELECT counted.*, flag.exact,
+                       coalesce(m.seen, 0) AS seen, coalesce(m.hits, 0) AS hits,
+                       coalesce(m.n, 0) AS sampled,
+                       CASE WHEN flag.narrows THEN counted.docs
+                            ELSE counted.visible END AS target,
+                       size.segments
+                FROM (
+                    SELECT config, count(*) AS visible,
+                           count(*) FILTER (
+                               WHERE pk IN (SELECT testimony_id FROM doc)
+                           ) AS docs
+                    FROM entry GROUP BY config
+                ) AS counted
+                JOIN flag USING (config)
+                LEFT JOIN (
+                    SELECT config, count(*) AS n,
+                           count(*) FILTER (WHERE testimony_id IN (
+                               SELECT pk FROM entry)) AS hits,
+                           count(DISTINCT testimony_id) FILTER (
+                               WHERE testimony_id IN (SELECT pk FROM entry)
+                           ) AS seen
+                    FROM sample GROUP BY config
+                ) AS m USING (config)
+                CROSS JOIN (
+                    SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples
+                                / greatest(1,
+                                           (SELECT count(*) FROM search_testimony))
+                           END AS segments
+                    FROM pg_class c WHERE c.oid = 'search_segment'::regclass
+                ) AS size
+            ) AS v"""
+        return Step("dense", body, fenced=True)
+
+    def ask_where(self, condition: str) -> str:
+        """Where the testimonies are asked rather than every match read from the
+        index: where ``condition``, what the sample foresees, holds."""
+        return condition
+
+    def matching_steps(self) -> list[Step]:
+        """From ``hit`` to ``per``: the matches found each way, and how many
+        each testimony has."""
+        return [
+            self.hit_step(),
+            self.asked_step(),
+            self.near_step(),
+            self.per_step(),
+        ]
+
+    def hit_step(self) -> Step:
+        """``hit``: every match read from the index, in the configurations whose
+        testimonies are not asked (one branch each, which the database skips
+        where they are), ranked if its hash puts it among the candidates."""
+        body = " UNION ALL ".join(
+            f"SELECT e.segment_id, e.testimony_id,"
+            f" CASE WHEN (hashint8(e.segment_id) & (SELECT bits FROM rank_mask)) = 0"
+            f" THEN ts_rank_cd(e.vector, (SELECT {c} FROM q)) END AS rank"
+            f" FROM search_segment e"
+            f" WHERE {matches_in('e', c)} AND NOT (SELECT {c} FROM dense)"
+            for c in CONFIGS
+        )
+        return Step("hit", body, fenced=True)
+
+    def asked_step(self) -> Step:
+        """``asked``: the testimonies asked, where any are: visible, of a
+        configuration whose testimonies are asked, and holding the query's
+        terms where that narrows them."""
+        body = f"""
+            SELECT entry.pk, flag.exact FROM entry JOIN flag USING (config)
+            WHERE (SELECT anywhere FROM dense) AND {asked_in("entry")}
+              AND (NOT flag.narrows OR entry.pk IN (SELECT testimony_id FROM doc))"""
+        return Step("asked", body, fenced=True)
+
+    def near_step(self) -> Step:
+        """``near``: the asked testimonies that match: those whose words hold a
+        term, where that is a match; else each asked for its first matching
+        segment, an ordered lookup that stops there."""
+        body = f"""
+            SELECT pk AS testimony_id FROM asked WHERE exact
+            UNION ALL
+            SELECT asked.pk FROM asked CROSS JOIN LATERAL (
+                SELECT 1 FROM search_segment e
+                WHERE e.testimony_id = asked.pk AND {matches_row("e")}
+                ORDER BY e.segment_id LIMIT 1
+            ) AS one
+            WHERE NOT asked.exact"""
+        return Step("near", body, fenced=True)
+
+    def per_step(self) -> Step:
+        """``per``: the matches of each testimony searched that has any (where
+        testimonies were asked, those of the sample), and which way it was
+        found."""
+        body = """
+            SELECT c.testimony_id, c.hits, false AS dense FROM (
+                SELECT testimony_id, count(*) AS hits FROM hit
+                GROUP BY testimony_id
+            ) AS c
+            WHERE c.testimony_id IN (SELECT pk FROM scope)
+            UNION ALL
+            SELECT near.testimony_id, count(sample.segment_id), true
+            FROM near LEFT JOIN sample USING (testimony_id)
+            GROUP BY near.testimony_id"""
+        return Step("per", body, fenced=True)
+
+    def ranking_steps(self, offset: int, size: int) -> list[Step]:
+        """From ``ranked`` to ``page``: the testimonies found, best first, and
+        those of the page."""
+        return [
+            self.ranked_step(),
+            self.best_step(),
+            *self.metadata_steps(),
+            self.found_step(),
+            self.known_step(),
+            self.page_step(offset, size),
+        ]
+
+    def ranked_step(self) -> Step:
+        """``ranked``: the fixed sample of at most RANK_CANDIDATES ranked matches
+        of the testimonies found, chosen by hash whatever the plan."""
+        body = f"""
+            SELECT testimony_id, segment_id, rank FROM (
+                SELECT segment_id, testimony_id, rank FROM hit
+                WHERE rank IS NOT NULL
+                UNION ALL
+                SELECT segment_id, testimony_id, rank FROM sample
+                WHERE testimony_id IN (SELECT testimony_id FROM near)
+            ) AS candidate
+            WHERE testimony_id IN (SELECT testimony_id FROM per)
+            ORDER BY hashint8(segment_id), segment_id
+            LIMIT {RANK_CANDIDATES}"""
+        return Step("ranked", body)
+
+    def best_step(self) -> Step:
+        """``best``: each ranked testimony's best rank and best segments, as many
+        as a hit shows."""
+        body = f"""
+            SELECT testimony_id, max(rank) AS rank,
+                   (array_agg(segment_id ORDER BY rank DESC, segment_id))
+                       [1:{SEGMENTS_PER_HIT}] AS top
+            FROM ranked GROUP BY testimony_id"""
+        return Step("best", body)
+
+    def metadata_steps(self) -> list[Step]:
+        """``meta_hit`` and ``meta``: the testimonies whose metadata match, with
+        their metadata rank; the index read once, the scope joined after."""
+        body = f"""
+            SELECT d.testimony_id, ts_rank(d.vector, {read_by("d")}) AS rank
+            FROM search_testimony d
+            WHERE {matches("d")}"""
+        return [
+            Step("meta_hit", body, fenced=True),
+            Step(
+                "meta",
+                "SELECT * FROM meta_hit WHERE testimony_id IN (SELECT pk FROM scope)",
+            ),
+        ]
+
+    def found_step(self) -> Step:
+        """``found``: every testimony searched that matches, by a segment or by
+        its metadata."""
+        body = "SELECT testimony_id FROM per UNION SELECT testimony_id FROM meta"
+        return Step("found", body)
+
+    def known_step(self) -> Step:
+        """``known``: what is known of each testimony found, gathered (each kind
+        has one row a testimony at most) rather than joined: the number of rows
+        the planner foresees for a step may be far too low, and a join planned
+        for a handful of rows compares every pair."""
+        body = """
+            SELECT testimony_id, max(meta_rank) AS meta_rank,
+                   max(best_rank) AS best_rank, max(top) AS top,
+                   max(hits) AS hits, bool_or(dense) AS dense
+            FROM (
+                SELECT testimony_id, rank AS meta_rank, NULL::real AS best_rank,
+                       NULL::bigint[] AS top, NULL::bigint AS hits,
+                       NULL::boolean AS dense
+                FROM meta
+                UNION ALL
+                SELECT testimony_id, NULL, rank, top, NULL, NULL FROM best
+                UNION ALL
+                SELECT testimony_id, NULL, NULL, NULL, hits, dense FROM per
+            ) AS each_kind
+            GROUP BY testimony_id"""
+        return Step("known", body)
+
+    def page_step(self, offset: int, size: int) -> Step:
+        """``page``: the testimonies of the page, in order (score, matches,
+        most recently published), with their place and best segments."""
+        body = f"""
+            SELECT * FROM (
+                SELECT t.id,
+                       coalesce(k.meta_rank, 0) + coalesce(k.best_rank, 0) AS score,
+                       k.top, coalesce(k.dense, false) AS dense,
+                       row_number() OVER (
+                           ORDER BY coalesce(k.meta_rank, 0)
+                                        + coalesce(k.best_rank, 0) DESC,
+                                    coalesce(k.hits, 0) DESC,
+                                    t.published_at DESC NULLS LAST, t.id DESC
+                       ) AS place
+                FROM known k JOIN testimonies_testimony t ON t.id = k.testimony_id
+            ) AS ordered
+            WHERE place > {int(offset)} AND place <= {int(offset) + int(size)}"""
+        return Step("page", body, fenced=True)
+
+    def passage_steps(self) -> list[Step]:
+        """From ``short`` to ``line``: the passages each hit shows (the best
+        ranked segments, then the first matches, each once) and their
+        headlines, built for these alone."""
+        return [
+            self.short_step(),
+            self.first_step(),
+            self.passage_step(),
+            self.shown_step(),
+            self.line_step(),
+        ]
+
+    def short_step(self) -> Step:
+        """``short``: the testimonies of the page with fewer ranked segments
+        than a hit shows."""
+        body = f"""
+            SELECT id, dense FROM page
+            WHERE coalesce(cardinality(top), 0) < {SEGMENTS_PER_HIT}"""
+        return Step("short", body)
+
+    def first_step(self) -> Step:
+        """``first``: their first matching segments, from the index's matches
+        or, where the testimony was asked, by an ordered lookup."""
+        body = f"""
+            SELECT testimony_id, segment_id, {SEGMENTS_PER_HIT} + n AS o
+            FROM (
+                SELECT hit.*, row_number() OVER (
+                    PARTITION BY testimony_id ORDER BY segment_id
+                ) AS n FROM hit
+                WHERE testimony_id IN (SELECT id FROM short WHERE NOT dense)
+            ) AS numbered
+            WHERE n <= {SEGMENTS_PER_HIT}
+            UNION ALL
+            SELECT short.id, f.segment_id, {SEGMENTS_PER_HIT} + f.n
+            FROM short CROSS JOIN LATERAL (
+                SELECT e.segment_id, row_number() OVER (ORDER BY e.segment_id) AS n
+                FROM search_segment e
+                WHERE e.testimony_id = short.id AND {matches_row("e")}
+                ORDER BY e.segment_id LIMIT {SEGMENTS_PER_HIT}
+            ) AS f
+            WHERE short.dense"""
+        return Step("first", body)
+
+    def passage_step(self) -> Step:
+        """``passage``: the best ranked and the first segments, each once, in
+        the order they are shown."""
+        body = """
+            SELECT testimony_id, segment_id, min(o) AS o FROM (
+                SELECT page.id AS testimony_id, u.segment_id, u.o
+                FROM page, unnest(page.top) WITH ORDINALITY AS u(segment_id, o)
+                UNION ALL SELECT * FROM first
+            ) AS both_kinds
+            GROUP BY testimony_id, segment_id"""
+        return Step("passage", body)
+
+    def shown_step(self) -> Step:
+        """``shown``: as many passages of each testimony as a hit shows."""
+        body = f"""
+            SELECT testimony_id, segment_id, o FROM (
+                SELECT *, row_number() OVER (
+                    PARTITION BY testimony_id ORDER BY o
+                ) AS n FROM passage
+            ) AS numbered
+            WHERE n <= {SEGMENTS_PER_HIT}"""
+        return Step("shown", body)
+
+    def line_step(self) -> Step:
+        """``line``: each passage shown, with its headline.
+
+        A headline's cost grows with the text it reads: it is built from a
+        window of whole words around the first word that may match, and where
+        the window holds no match after all, from the whole text. Each step
+        once per passage (OFFSET 0 keeps the planner from copying its
+        expression into every later use)."""
+        body = f"""
+            SELECT shown.testimony_id, shown.o, s.id, s.position, s.start,
+                   s.speaker,
+                   CASE WHEN strpos(windowed.headline, {_literal(MARK_OPEN)}) > 0
+                        THEN windowed.headline
+                        ELSE {headline("e", "s.public_text")}
+                   END AS headline
+            FROM shown
+            JOIN testimonies_segment s ON s.id = shown.segment_id
+            JOIN search_segment e ON e.segment_id = s.id
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN length(s.public_text) <= {WINDOW} THEN 0
+                       ELSE coalesce(regexp_instr(s.public_text,
+                                {read_by("e", "_near")}, 1, 1, 0, 'i'), 0)
+                       END AS at
+                OFFSET 0
+            ) AS term
+            CROSS JOIN LATERAL (
+                SELECT substr(s.public_text,
+                              greatest(1, term.at - {WINDOW_BEFORE}),
+                              {WINDOW}) AS part,
+                       term.at > {WINDOW_BEFORE} + 1 AS head_cut,
+                       greatest(1, term.at - {WINDOW_BEFORE}) + {WINDOW}
+                           <= length(s.public_text) AS tail_cut
+                OFFSET 0
+            ) AS cut
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN cut.head_cut
+                            THEN substr(cut.part, strpos(cut.part, ' ') + 1)
+                            ELSE cut.part END AS part
+                OFFSET 0
+            ) AS head
+            CROSS JOIN LATERAL (
+                SELECT CASE WHEN term.at = 0 THEN s.public_text
+                            WHEN cut.tail_cut
+                            THEN left(head.part, length(head.part)
+                                      - strpos(reverse(head.part), ' '))
+                            ELSE head.part END AS text
+                OFFSET 0
+            ) AS excerpt
+            CROSS JOIN LATERAL (
+                SELECT {headline("e", "excerpt.text")} AS headline OFFSET 0
+            ) AS windowed"""
+        return Step("line", body)
+
+    def facets_step(self) -> Step:
+        """``facet``: the facet counts of every testimony found (see
+        ``facets.facet_statement``)."""
+        sql, params = facet_statement("SELECT testimony_id FROM found")
+        return Step("facet", sql, tuple(params))
+
+    @staticmethod
+    def hit_rows() -> str:
+        """The page's testimonies, each an array of ``hit_columns``."""
+        q = connection.ops.quote_name
+        alias = {Testimony: "t", Narrator: "n"}
+        values = ", ".join(
+            f"{alias[model]}.{q(column)}" for model, _attname, column in hit_columns()
+        )
+        return (
+            f"(SELECT json_agg(json_build_array({values})) FROM page"
+            f" JOIN {q(Testimony._meta.db_table)} t ON t.id = page.id"
+            f" JOIN {q(Narrator._meta.db_table)} n ON n.id = t.narrator_id)"
         )

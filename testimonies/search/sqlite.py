@@ -2,18 +2,15 @@
 
 The segment table's rowid is the segment's id and it holds a copy of public
 text (FTS5's snippet() reads it); the services write it in the same
-transaction as the text itself, and ``entries``/``expected_entries`` let the
-tests hold the two equal.
+transaction as the text itself.
 """
 
 import json
-import re
-import unicodedata
 
 from django.db import connection
 from django.db.models import QuerySet
 
-from ..models import Segment, Testimony
+from ..models import Segment
 from .base import (
     MARK_CLOSE,
     MARK_OPEN,
@@ -23,7 +20,6 @@ from .base import (
     SearchBackend,
     SegmentHit,
     Snippet,
-    metadata_documents,
 )
 from .query import Query
 
@@ -119,47 +115,9 @@ class SqliteSearchBackend(SearchBackend):
             cursor.execute("SELECT count(*) FROM search_segment")
             return cursor.fetchone()[0]
 
-    def entries(self) -> dict:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT rowid, testimony_id, public_text FROM search_segment"
-            )
-            segments = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
-            cursor.execute(
-                "SELECT rowid, title, summary, people, place FROM search_testimony"
-            )
-            testimonies = {row[0]: tuple(row[1:]) for row in cursor.fetchall()}
-        return {"segments": segments, "testimonies": testimonies}
-
-    def expected_entries(self) -> dict:
-        kept = list(Testimony.objects.searchable().values_list("pk", flat=True))
-        segments = {
-            pk: (testimony_id, text)
-            for pk, testimony_id, text in Segment.objects.filter(
-                testimony_id__in=kept
-            ).values_list("pk", "testimony_id", "public_text")
-        }
-        testimonies = {
-            d.testimony_id: (d.title, d.summary, d.people, d.place)
-            for d in metadata_documents(kept)
-        }
-        return {"segments": segments, "testimonies": testimonies}
-
-    def analyse(self, text: str, language: str) -> list[str]:
-        # unicode61 with remove_diacritics 2: letters and digits, folded, unaccented.
-        folded = unicodedata.normalize("NFKD", text.casefold())
-        plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
-        terms: list[str] = []
-        for term in re.findall(r"[^\W_]+", plain):
-            if term not in terms:
-                terms.append(term)
-        return terms
-
     # --- searching ----------------------------------------------------------
 
-    def rank_sql(
-        self, query: Query, scope: QuerySet, limit: int | None = None
-    ) -> tuple[str, list]:
+    def rank_sql(self, query: Query, scope: QuerySet) -> tuple[str, list]:
         """The SQL that finds and orders the matching testimonies of ``scope``."""
         scope_sql, scope_params = scope.order_by().values("pk").query.sql_with_params()
         expression = query.to_fts5()
@@ -191,16 +149,7 @@ class SqliteSearchBackend(SearchBackend):
             ORDER BY score DESC, coalesce(per.hits, 0) DESC,
                      t.published_at DESC NULLS LAST, t.id DESC
         """
-        if limit is not None:
-            statement += f" LIMIT {int(limit)}"
         return statement, [*scope_params, expression, expression]
-
-    def reference_sql(
-        self, query: Query, scope: QuerySet, size: int, *, whole: bool
-    ) -> tuple[str, list]:
-        # Snippets and facets are statements of their own here, chosen from the
-        # ranking's results: the ranking is the one statement to compare with.
-        return self.rank_sql(query, scope, limit=size)
 
     def _rank(self, query: Query, scope: QuerySet) -> list[Ranked]:
         statement, params = self.rank_sql(query, scope)

@@ -131,9 +131,27 @@ def test_a_search_leads_to_the_passage_it_found(live_server, page, site):
     page.get_by_role("button", name="Chercher").first.click()
 
     assert page.locator("mark", has_text="plateforme").first.is_visible()
-    page.locator(".passages a").first.click()
+    page.locator('.passages a[href="/testimonies/le-syndicat/#t=1:01"]').click()
 
-    assert "/testimonies/" in page.url and "#t" in page.url
+    assert page.url.endswith("/testimonies/le-syndicat/#t=1:01")
+    passage = page.locator('[id="t=1:01"]')
+    assert passage.is_visible()
+    assert passage.evaluate("e => e.classList.contains('playing')")
+
+
+def test_a_filter_narrows_the_search_and_is_removed_alone(live_server, page, site):
+    TestimonyFactory(
+        slug="ailleurs", title="Titre ailleurs", published=True, consent="public"
+    )
+    page.goto(live_server.url + reverse("testimonies:search"))
+    assert page.locator("text=Titre ailleurs").is_visible()
+
+    page.locator(".facets").get_by_role("link", name="Livreur", exact=True).click()
+
+    assert not page.locator("text=Titre ailleurs").is_visible()
+    assert page.locator("text=Titre le-syndicat").is_visible()
+    page.get_by_role("link", name="Retirer le filtre Métier : Livreur").click()
+    assert page.locator("text=Titre ailleurs").is_visible()
 
 
 def test_a_narrator_sends_a_request(live_server, page, site):

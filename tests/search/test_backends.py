@@ -53,6 +53,7 @@ from ..factories import (
     UserFactory,
     indexed_testimony,
 )
+from .index import assert_index_exact, index_expected, index_held
 
 pytestmark = pytest.mark.django_db
 
@@ -495,11 +496,6 @@ def all_pages(query, tier: Tier, size: int) -> list[list[str]]:
     ]
 
 
-def assert_index_exact() -> None:
-    backend = search.get_backend()
-    assert backend.entries() == backend.expected_entries()
-
-
 def spec_passes(slug: str, filters: Filters) -> bool:
     """Whether a testimony of SPECS passes filters, read from its spec."""
     spec = SPEC[slug]
@@ -736,15 +732,14 @@ PUBLIC_NAMES = ("Océane", "Capucine", f"Lina {LEGAL_SURNAME}")
 
 
 class IndexMachine(RuleBasedStateMachine):
-    """Any sequence of service calls keeps entries() == expected_entries(),
-    and a refused call leaves the index exactly as it was."""
+    """Any sequence of service calls keeps the index exact, and a refused
+    call leaves it exactly as it was."""
 
     def __init__(self, curator) -> None:
         super().__init__()
         self.curator = curator
         self.atomic = transaction.atomic()
         self.atomic.__enter__()
-        self.backend = search.get_backend()
         self.narrators = [NarratorFactory(key=f"machine-{n}") for n in range(2)]
         self.codes = [
             services.narrator_reference_code_reset(narrator=n) for n in self.narrators
@@ -765,11 +760,11 @@ class IndexMachine(RuleBasedStateMachine):
         self.atomic.__exit__(None, None, None)
 
     def attempt(self, change, **kwargs) -> None:
-        before = self.backend.entries()
+        before = index_held()
         try:
             change(**kwargs)
         except services.ServiceError:
-            assert self.backend.entries() == before
+            assert index_held() == before
 
     def pick(self, items, index: int):
         return items[index % len(items)]
@@ -788,7 +783,7 @@ class IndexMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_index_is_exact(self) -> None:
-        assert self.backend.entries() == self.backend.expected_entries()
+        assert index_held() == index_expected()
 
     @rule(index=st.integers(0, 99), text=st.sampled_from(TEXTS))
     def create_segment(self, index, text) -> None:
@@ -1766,23 +1761,21 @@ class BackendContract(OnEngine):
         assert found("syndicat") == set()
 
     def test_the_index_rebuilt_from_scratch_is_the_same(self, archive):
-        backend = search.get_backend()
-        before = backend.entries()
-        assert backend.rebuild() == len(before["segments"])
-        assert backend.entries() == before
+        before = index_held()
+        assert search.get_backend().rebuild() == len(before["segments"])
+        assert index_held() == before
 
     def test_a_refused_change_leaves_the_index_as_it_was(
         self, archive, curator, tmp_path
     ):
-        backend = search.get_backend()
         testimony = archive.testimonies["nuits-blanches"]
         segment = archive.segments["nuits-blanches", 2]
-        before = backend.entries()
+        before = index_held()
 
         def refused(error, change, **kwargs):
             with pytest.raises(error):
                 change(**kwargs)
-            assert backend.entries() == before
+            assert index_held() == before
             assert found(LEGAL_SURNAME, Tier.STAFF) == set()
 
         # The gate is checked after the new public text was indexed.
@@ -1839,7 +1832,7 @@ class BackendContract(OnEngine):
             segment=hidden, start=11, end=11 + len(LEGAL_SURNAME), reason="person"
         )
         services.testimony_publish(testimony=draft, at=utc(2024, 7, 1))
-        before = backend.entries()
+        before = index_held()
         kept = redaction.pk
         refused(
             services.PublicationRefused, services.redaction_remove, redaction=redaction
@@ -1948,25 +1941,48 @@ class PostgresBackendTests(BackendContract):
         assert found("the -zzz") == set()
 
 
+def one_way(way: str):
+    """The PostgreSQL backend, finding every query's testimonies one way: by
+    asking them ("ask") or by reading every match from the index ("index")."""
+    from testimonies.search.postgres import PostgresSearchBackend
+
+    chosen = {"ask": "true", "index": "false"}[way]
+
+    class OneWay(PostgresSearchBackend):
+        def ask_where(self, condition: str) -> str:
+            return chosen
+
+    return OneWay
+
+
 @contextmanager
-def finding_by(path: str | None, sample_mask: int | None = None):
-    """Search with the PostgreSQL backend's way of finding testimonies set."""
+def finding_by(way: str | None, sample_mask: int | None = None):
+    """Search with the PostgreSQL backend finding testimonies one way (or, with
+    None, choosing as it does), and with the sample's mask set."""
     from testimonies.search import postgres
 
     with ExitStack() as stack:
-        stack.enter_context(mock.patch.object(postgres, "FIND_BY", path))
+        if way is not None:
+            stack.enter_context(mock.patch.object(search, "get_backend", one_way(way)))
         if sample_mask is not None:
             stack.enter_context(mock.patch.object(postgres, "SAMPLE_MASK", sample_mask))
         yield
 
 
+def steps_statement(select: str, query: str) -> tuple[str, list]:
+    """The steps of the search's statement for ``query``, read by ``select``."""
+    from testimonies.search.postgres import statement
+
+    parts = search.get_backend().page_steps(
+        search.parse(query), visible(Tier.PUBLIC).order_by()
+    )
+    return statement(parts, select)
+
+
 def steps(select: str, query: str):
     """A value read from the steps of the search's statement for ``query``."""
-    statement, params = search.get_backend().search_sql(
-        search.parse(query), visible(Tier.PUBLIC).order_by(), select=select
-    )
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(*steps_statement(select, query))
         return cursor.fetchone()[0]
 
 
@@ -2108,11 +2124,7 @@ class PostgresFindingTests(OnEngine):
             assert f"& {postgres.SAMPLE_MASK})" in definition
         # The search's own condition implies the indexes' predicate: the
         # database can read the sample from them (and must, without others).
-        statement, params = search.get_backend().search_sql(
-            search.parse("quai"),
-            visible(Tier.PUBLIC).order_by(),
-            select="SELECT count(*) FROM sample",
-        )
+        statement, params = steps_statement("SELECT count(*) FROM sample", "quai")
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("EXPLAIN " + statement, params)
@@ -2122,7 +2134,8 @@ class PostgresFindingTests(OnEngine):
     def test_a_testimonys_words_are_every_term_of_its_indexed_segments(self):
         import re
 
-        backend = search.get_backend()
+        from benchmarks.search import analyse
+
         testimony = indexed_testimony("le-quai", "Le quai est froid.", language="fr")
         segment = services.segment_create(
             testimony=testimony,
@@ -2133,11 +2146,11 @@ class PostgresFindingTests(OnEngine):
         )
 
         def words() -> set[str] | None:
-            entry = backend.entries()["words"].get(testimony.pk)
+            entry = index_held()["words"].get(testimony.pk)
             return entry and set(re.findall(r"'((?:[^']|'')*)'", entry[1]))
 
         def terms(*texts: str) -> set[str]:
-            return {t for text in texts for t in backend.analyse(text, "fr")}
+            return {t for text in texts for t in analyse(text, "fr")}
 
         def public() -> set[str]:
             segment.refresh_from_db()

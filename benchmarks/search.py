@@ -2,15 +2,15 @@
 
 Used by ``manage.py benchmark_search``. The queries come from the database
 itself: a bounded, evenly spread sample of public segments, read through the
-engine's own analyser (``backend.analyse``) so that every chosen word is a real
-index term. Every random choice draws from ``random.Random(SEED)`` over sorted
+engine's own analyser (``analyse``) so that every chosen word is a real index
+term. Every random choice draws from ``random.Random(SEED)`` over sorted
 inputs, so the same database gives the same mix.
 
 Three things are timed with ``time.perf_counter``, results fully materialised:
 
 - ``search``: ``search.search`` on ``visible_to(AnonymousUser())``: rank, hits,
   snippets, counts and facets, as a page of results needs them;
-- ``floor``: the bare SQL of our own first page of 20 (``backend.reference_sql``)
+- ``floor``: the bare SQL of our own first page of 20 (``floor_statement``)
   through the cursor: on PostgreSQL the one statement the search runs, with its
   ranking, total, headlines and facets; what no Python layer can beat;
 - ``ranking``: the same statement without headlines and facets, to show what
@@ -28,6 +28,7 @@ import re
 import statistics
 import threading
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,9 +40,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection, connections
 from django.db.models import Count, Q, QuerySet
 
-from ..models import Segment, Testimony
-from . import get_backend, parse, search
-from .base import Filters
+import testimonies.search
+from testimonies.models import Segment, Testimony
+from testimonies.search import Filters, get_backend, parse, postgres, search
 
 SEED = 0
 # The mix of 100 queries; other totals are shared out in these proportions.
@@ -133,6 +134,31 @@ def class_sizes(total: int) -> dict[str, int]:
     return sizes
 
 
+# --- the engine's words ------------------------------------------------------------
+
+
+def analyse(text: str, language: str) -> list[str]:
+    """The terms the search index holds for ``text`` in ``language`` (stop words
+    give none), in order of first appearance."""
+    if get_backend().vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT lexeme FROM unnest(to_tsvector(%s::regconfig, %s))"
+                " ORDER BY positions[1]",
+                [postgres.config_for(language), text],
+            )
+            return [row[0] for row in cursor.fetchall()]
+    # FTS5's unicode61 with remove_diacritics 2: letters and digits, folded and
+    # unaccented.
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    terms: list[str] = []
+    for term in re.findall(r"[^\W_]+", plain):
+        if term not in terms:
+            terms.append(term)
+    return terms
+
+
 # --- the query mix ----------------------------------------------------------------
 
 
@@ -185,7 +211,6 @@ class Vocabulary:
     """The sample's index terms per language, by frequency, as their commonest word."""
 
     def __init__(self, sample: list[tuple[str, str]], rng: random.Random) -> None:
-        self.backend = get_backend()
         self._terms: dict[tuple[str, str], tuple[str, ...]] = {}
         counts: dict[str, Counter] = {}
         for language, text in sample:
@@ -223,9 +248,7 @@ class Vocabulary:
         key = (language, word)
         if key not in self._terms:
             usable = len(word) >= MIN_WORD and word != "or"  # "or" is the operator
-            self._terms[key] = (
-                tuple(self.backend.analyse(word, language)) if usable else ()
-            )
+            self._terms[key] = tuple(analyse(word, language)) if usable else ()
         return self._terms[key]
 
     def band(self, language: str, kind: str) -> list[str]:
@@ -392,9 +415,40 @@ def run_search(query: BenchQuery) -> int:
 
 def floor_statement(query: BenchQuery, whole: bool = True) -> tuple[str, list]:
     """The bare SQL of the first page, for the same scope as the search: all
-    of it, or (``whole=False``) the ranking alone."""
+    of it, or (``whole=False``) the ranking alone.
+
+    On PostgreSQL, the one statement the search sends, or its steps read for
+    the total and the testimonies shown alone; on SQLite, whose search runs
+    several statements, its ranking statement either way."""
+    backend = get_backend()
+    parsed = parse(query.text)
     scope = query.narrowing().apply(visible()).order_by()
-    return get_backend().reference_sql(parse(query.text), scope, TOP, whole=whole)
+    if backend.vendor != "postgresql":
+        statement, params = backend.rank_sql(parsed, scope)
+        return f"{statement} LIMIT {TOP}", params
+    if whole:
+        return backend.search_sql(parsed, scope, 0, TOP)
+    steps = backend.page_steps(parsed, scope, 0, TOP, facets=False)
+    return postgres.statement(steps, f"SELECT {postgres.TOTAL}, {postgres.SHOWN}")
+
+
+def asked_configurations(query: BenchQuery) -> list[str]:
+    """The text configurations in which the search finds this query's
+    testimonies by asking each testimony for a match rather than reading every
+    match from the index (on PostgreSQL; SQLite has one way)."""
+    backend = get_backend()
+    parsed = parse(query.text)
+    if backend.vendor != "postgresql" or parsed.is_empty or parsed.finds_nothing:
+        return []
+    scope = query.narrowing().apply(visible()).order_by()
+    steps = backend.page_steps(parsed, scope, facets=False)
+    statement, params = postgres.statement(
+        steps, "SELECT row_to_json(dense) FROM dense"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        flags = cursor.fetchone()[0]
+    return [c for c in postgres.CONFIGS if flags[c]]
 
 
 def naive_condition(text: str) -> Q:
@@ -583,12 +637,7 @@ def run(
     naive, naive_totals = measure_naive(subset)
     phase("naive", started)
 
-    asked = {
-        query.id: get_backend().asked_configurations(
-            parse(query.text), query.narrowing().apply(visible()).order_by()
-        )
-        for query in queries
-    }
+    asked = {query.id: asked_configurations(query) for query in queries}
     reference = warm[clients[0]]["median"]
     search_all = per_class(queries, reference)["all"]["p50"]
     floor_all = per_class(queries, floor)["all"]["p50"]
@@ -666,9 +715,8 @@ def run(
 def search_code_digest() -> str:
     """A short digest of the search package's sources, to tell runs' code apart."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        if path.name != Path(__file__).name:
-            digest.update(path.read_bytes())
+    for path in sorted(Path(testimonies.search.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ...search import benchmark
+from ... import search as benchmark
 
 
 def _clients(value: str) -> tuple[int, ...]:
