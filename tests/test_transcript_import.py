@@ -1,8 +1,10 @@
-"""A testimony's transcript imported from a file, all or nothing."""
+"""A testimony's transcript imported from a file, all or nothing: the service
+and the command."""
 
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from testimonies import search, services
 from testimonies.errors import ServiceError
@@ -166,3 +168,59 @@ def test_pieces_that_cannot_be_stored_leave_the_transcript_as_it_was(testimony, 
         services.transcript_import(testimony=testimony, pieces=pieces, replace=True)
     assert stored(testimony) == before
     assert found("enregistrements") == ["livrer-la-nuit"]
+
+
+# --- The command ---------------------------------------------------------------
+
+
+def test_the_command_imports_a_file_and_says_which_format_it_read(testimony, capsys):
+    call_command("import_transcript", "livrer-la-nuit", str(FILES / "interview.srt"))
+    assert "SRT" in capsys.readouterr().out
+    assert [row[1] for row in stored(testimony)] == [1.0, 4.0, 9.5, 12.0]
+
+
+def test_the_command_refuses_a_malformed_file_naming_its_line(testimony):
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "import_transcript", "livrer-la-nuit", str(FILES / "broken-timing.vtt")
+        )
+    assert "line 6" in str(refused.value)
+    assert stored(testimony) == []
+
+
+def test_the_command_reads_the_format_it_is_told(testimony):
+    # An SRT file read as WebVTT lacks its first line.
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "import_transcript",
+            "livrer-la-nuit",
+            str(FILES / "interview.srt"),
+            "--format",
+            "webvtt",
+        )
+    assert "WebVTT, line 1" in str(refused.value)
+    assert stored(testimony) == []
+
+
+def test_the_command_replaces_only_when_asked(testimony):
+    call_command("import_transcript", "livrer-la-nuit", str(FILES / "interview.srt"))
+    with pytest.raises(CommandError):
+        call_command(
+            "import_transcript", "livrer-la-nuit", str(FILES / "interview.txt")
+        )
+    assert len(stored(testimony)) == 4
+    call_command(
+        "import_transcript",
+        "livrer-la-nuit",
+        str(FILES / "interview.txt"),
+        "--replace",
+    )
+    assert len(stored(testimony)) == 5
+
+
+def test_the_command_refuses_an_unknown_testimony_or_file(testimony, tmp_path):
+    with pytest.raises(CommandError):
+        call_command("import_transcript", "nobody", str(FILES / "interview.srt"))
+    with pytest.raises(CommandError):
+        call_command("import_transcript", "livrer-la-nuit", str(tmp_path / "none.vtt"))
+    assert stored(testimony) == []
