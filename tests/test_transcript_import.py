@@ -1,5 +1,5 @@
-"""A testimony's transcript imported from a file, all or nothing: the service
-and the command."""
+"""A testimony's transcript imported from a file: the service, the command and
+the admin's upload, all or nothing."""
 
 from pathlib import Path
 
@@ -223,4 +223,88 @@ def test_the_command_refuses_an_unknown_testimony_or_file(testimony, tmp_path):
         call_command("import_transcript", "nobody", str(FILES / "interview.srt"))
     with pytest.raises(CommandError):
         call_command("import_transcript", "livrer-la-nuit", str(tmp_path / "none.vtt"))
+    assert stored(testimony) == []
+
+
+# --- The admin -----------------------------------------------------------------
+
+
+def staff(user):
+    user.is_staff = True
+    user.save()
+    return user
+
+
+def upload(client, testimony, name, *, prefix="", **fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    url = f"{prefix}/admin/testimonies/testimony/{testimony.pk}/transcript/"
+    data = {"transcript": SimpleUploadedFile(name, (FILES / name).read_bytes())}
+    data.update(fields)
+    return client.post(url, data)
+
+
+def test_the_change_page_leads_to_the_transcript_upload(client, curator, testimony):
+    client.force_login(staff(curator))
+    page = client.get(f"/admin/testimonies/testimony/{testimony.pk}/change/")
+    assert f"/admin/testimonies/testimony/{testimony.pk}/transcript/" in (
+        page.content.decode()
+    )
+    form = client.get(f"/admin/testimonies/testimony/{testimony.pk}/transcript/")
+    assert form.status_code == 200
+
+
+def test_an_uploaded_file_is_imported_through_the_service(client, curator, testimony):
+    client.force_login(staff(curator))
+    response = upload(client, testimony, "interview.vtt")
+    assert response.status_code == 302
+    assert len(stored(testimony)) == 6
+    assert found("application") == ["livrer-la-nuit"]
+
+
+@pytest.mark.parametrize(
+    "prefix, said", [("", "WebVTT, ligne 6 :"), ("/en", "WebVTT, line 6:")]
+)
+def test_a_malformed_upload_is_refused_in_the_curators_language(
+    client, curator, testimony, prefix, said
+):
+    client.force_login(staff(curator))
+    response = upload(client, testimony, "broken-timing.vtt", prefix=prefix)
+    assert response.status_code == 200
+    assert said in response.content.decode()
+    assert stored(testimony) == []
+
+
+def test_an_upload_the_gate_refuses_saves_nothing(client, curator, testimony, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(staff(curator))
+    leak = b"[00:00:01] Mon vrai nom est Durandal.\n"
+    response = client.post(
+        f"/admin/testimonies/testimony/{testimony.pk}/transcript/",
+        {"transcript": SimpleUploadedFile("leak.txt", leak)},
+    )
+    assert response.status_code == 200
+    assert "nom légal" in response.content.decode()
+    assert stored(testimony) == []
+
+
+def test_an_upload_replaces_a_transcript_only_when_asked(client, curator, testimony):
+    client.force_login(staff(curator))
+    upload(client, testimony, "interview.vtt")
+    refused = upload(client, testimony, "interview.txt")
+    assert refused.status_code == 200
+    assert len(stored(testimony)) == 6
+    replaced = upload(client, testimony, "interview.txt", replace="on")
+    assert replaced.status_code == 302
+    assert len(stored(testimony)) == 5
+
+
+def test_an_upload_needs_the_right_to_change_the_testimony(client, testimony):
+    from .factories import UserFactory
+
+    visitor = staff(UserFactory())
+    client.force_login(visitor)
+    response = upload(client, testimony, "interview.vtt")
+    assert response.status_code == 403
     assert stored(testimony) == []
