@@ -454,6 +454,15 @@ def _read_xml(data: bytes | str) -> tuple[Element, dict[Element, int]]:
                 "XML has none, and nothing it names is read"
             ),
         ) from error
+    except (LookupError, ValueError) as error:
+        # An encoding declared that Python does not know, or that expat
+        # cannot read (multi-byte ones).
+        raise TranscriptError(
+            _name(OHMS),
+            1,
+            _("the XML's declared encoding cannot be read (%(reason)s)")
+            % {"reason": error},
+        ) from error
     return root, builder.lines
 
 

@@ -3,6 +3,7 @@ each format from files made for these tests, and each malformed case refused
 with the line and the format named."""
 
 import builtins
+import math
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,65 @@ def test_the_archives_own_webvtt_captions_read_back_the_same(items, language):
         (s.start, s.end, " ".join(s.public_text.split())) for s in stored
     ]
     assert speakers == [s.speaker for s in stored]
+
+
+# Pieces of every format, and of their mistakes, in any order.
+fragments = st.sampled_from(
+    [
+        "WEBVTT",
+        "\n",
+        "\n\n",
+        "1",
+        "NOTE ",
+        "00:00:01.000",
+        "00:00:02,500",
+        "01:59:59.999",
+        "00:61:00.000",
+        " --> ",
+        " -> ",
+        "[00:00:03]",
+        "[00:01:02.5]",
+        "[12:75]",
+        "SAM: ",
+        "Intervieweuse : ",
+        "<v Lina>",
+        "</v>",
+        "<i>",
+        "&amp;",
+        "mots ",
+        "é",
+        "<ROOT>",
+        "<record>",
+        "<transcript>",
+        "</transcript>",
+        "<sync>1:|1(1)|2(3)</sync>",
+        "</record></ROOT>",
+        "<!DOCTYPE ROOT>",
+    ]
+)
+
+
+@given(st.lists(fragments, max_size=40).map("".join))
+def test_any_text_is_read_into_ordered_pieces_or_refused_with_a_transcript_error(
+    text,
+):
+    try:
+        _format, pieces = read_transcript(text.encode())
+    except TranscriptError:
+        return
+    starts = [piece.start for piece in pieces]
+    assert starts == sorted(starts)
+    for piece in pieces:
+        assert math.isfinite(piece.start) and piece.start >= 0
+        assert piece.end is None or piece.end >= piece.start
+        assert piece.text and piece.text == piece.text.strip()
+
+
+@pytest.mark.parametrize(
+    "declaration", [b'encoding="no-such-encoding"', b'encoding="shift_jis"']
+)
+def test_an_xml_encoding_that_cannot_be_read_is_refused_at_line_1(declaration):
+    data = b'<?xml version="1.0" ' + declaration + b"?><ROOT><record/></ROOT>"
+    with pytest.raises(TranscriptError) as refused:
+        parse_ohms(data)
+    assert refused.value.line == 1
