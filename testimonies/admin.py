@@ -8,12 +8,17 @@ message with nothing saved.
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .gate import PublicationRefused
+from .importers.transcripts import FORMAT_NAMES, read_transcript
 from .models import (
     ConsentRecord,
     Episode,
@@ -27,6 +32,7 @@ from .models import (
 )
 from .querysets import IDENTITY_PERMISSION, in_force
 from .services import TESTIMONY_EDITABLE_FIELDS, ServiceError, SlugIsPermanent
+from .transcript import TranscriptError
 
 
 class RefusalsAsMessages:
@@ -269,6 +275,38 @@ class SegmentInline(admin.TabularInline):
         return False
 
 
+class TranscriptImportForm(forms.Form):
+    """A transcript file for a testimony; its words are read and stored whole."""
+
+    # Ample for hours of speech with an OHMS index; the file is read into memory.
+    MAX_BYTES = 20 * 1024 * 1024
+
+    transcript = forms.FileField(
+        label=_("Transcript file"),
+        help_text=_(
+            "WebVTT, SRT, OHMS XML, or text with [HH:MM:SS] timecodes, in UTF-8."
+        ),
+    )
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[("", _("recognised from the file"))] + list(FORMAT_NAMES.items()),
+        required=False,
+    )
+    replace = forms.BooleanField(
+        label=_("Replace the transcript the testimony already has"),
+        required=False,
+    )
+
+    def clean_transcript(self):
+        upload = self.cleaned_data["transcript"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s MB.")
+                % {"size": self.MAX_BYTES // (1024 * 1024)}
+            )
+        return upload
+
+
 @admin.register(Testimony)
 class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
     form = TestimonyForm
@@ -294,6 +332,68 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
         # logged as this user's views.
         form.curator = request.user
         return form
+
+    def get_urls(self):
+        transcript = self.admin_site.admin_view(self.transcript_import_view)
+        return [
+            path(
+                "<path:object_id>/transcript/",
+                transcript,
+                name="testimonies_testimony_transcript",
+            ),
+            *super().get_urls(),
+        ]
+
+    def transcript_import_view(self, request, object_id):
+        """Read an uploaded transcript file and store it through the service;
+        a file that cannot be read, or a refusal, is shown on the form."""
+        testimony = self.get_object(request, object_id)
+        if testimony is None:
+            raise Http404
+        if not self.has_change_permission(request, testimony):
+            raise PermissionDenied
+        form = TranscriptImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                chosen, pieces = read_transcript(
+                    form.cleaned_data["transcript"].read(),
+                    form.cleaned_data["format"] or None,
+                )
+                segments = services.transcript_import(
+                    testimony=testimony,
+                    pieces=pieces,
+                    replace=form.cleaned_data["replace"],
+                    by=request.user,
+                )
+            except TranscriptError as error:
+                form.add_error("transcript", str(error))
+            except ServiceError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(
+                    request,
+                    gettext("Transcript read as %(format)s: %(count)s segments stored.")
+                    % {"format": FORMAT_NAMES[chosen], "count": len(segments)},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse(
+                        "admin:testimonies_testimony_change",
+                        args=[testimony.pk],
+                        current_app=self.admin_site.name,
+                    )
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import a transcript"),
+            "opts": self.model._meta,
+            "original": testimony,
+            "form": form,
+            "has_segments": testimony.segments.exists(),
+        }
+        return TemplateResponse(
+            request, "admin/testimonies/testimony/transcript_import.html", context
+        )
 
     def save_model(self, request, obj, form, change):
         themes = form.cleaned_data.get("themes")

@@ -5,7 +5,7 @@ testimonies, consent, segments or redactions another way.
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 
@@ -34,6 +34,7 @@ from .models import (
 )
 from .querysets import IDENTITY_PERMISSION
 from .redaction import Span, default_label, public_text
+from .transcript import Piece, timed_pieces
 
 __all__ = ["PublicationRefused", "ServiceError"]
 
@@ -656,3 +657,65 @@ def narrator_identity_view(
         "contact": narrator.contact,
         "private_notes": narrator.private_notes,
     }
+
+
+# --- Transcripts ---------------------------------------------------------------
+
+
+def transcript_import(
+    *,
+    testimony: Testimony,
+    pieces: Sequence[Piece],
+    replace: bool = False,
+    by=None,
+) -> list[Segment]:
+    """Write a testimony's transcript from timed pieces, all or nothing; a
+    published testimony's passes the publication gate, or nothing is saved."""
+    if not pieces:
+        raise ServiceError(_("the transcript holds no words: nothing to import"))
+    with _refusals_logged(by), transaction.atomic():
+        testimony = _lock_testimony(testimony.pk)
+        timed = timed_pieces(
+            pieces,
+            interviewer=testimony.interviewer,
+            duration=testimony.media_duration,
+        )
+        stored = testimony.segments.count()
+        if stored and not replace:
+            raise ServiceError(
+                _(
+                    "%(slug)s already has a transcript (%(count)s segments); "
+                    "import again with replace to put this one in its place"
+                )
+                % {"slug": testimony.slug, "count": stored}
+            )
+        redactions = Redaction.objects.filter(segment__testimony=testimony).count()
+        if redactions:
+            raise ServiceError(
+                _(
+                    "%(slug)s has %(count)s redactions: their offsets would point "
+                    "at other words in a new transcript; remove them first"
+                )
+                % {"slug": testimony.slug, "count": redactions}
+            )
+        if stored:
+            search.remove_testimonies([testimony.pk])
+            testimony.segments.all().delete()
+        segments = Segment.objects.bulk_create(
+            (
+                Segment(
+                    testimony=testimony,
+                    position=position,
+                    start=piece.start,
+                    end=piece.end,
+                    speaker=piece.speaker,
+                    text=piece.text,
+                    public_text=piece.text,
+                )
+                for position, piece in enumerate(timed)
+            ),
+            batch_size=1000,
+        )
+        search.index_testimonies([testimony.pk])
+        _hold_the_gate(testimony)
+        return segments
