@@ -440,6 +440,12 @@ class Testimony(models.Model):
     media_duration = models.FloatField(
         _("media duration (seconds)"), null=True, blank=True
     )
+    media_sha256 = models.CharField(
+        _("SHA-256 of the original"), max_length=64, blank=True, editable=False
+    )
+    media_size = models.PositiveBigIntegerField(
+        _("size of the original (bytes)"), null=True, blank=True, editable=False
+    )
     curator_notes = models.TextField(_("curator notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -607,6 +613,11 @@ class Redaction(models.Model):
     end = models.PositiveIntegerField(_("end (code points)"))
     reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
     label = models.CharField(_("label shown instead"), max_length=100)
+    # The time range of the recording it silences, in seconds. Unset, it is its
+    # segment's whole range: an unplaced redaction silences too much rather
+    # than too little (see ``media_range``).
+    media_start = models.FloatField(_("silenced from (seconds)"), null=True, blank=True)
+    media_end = models.FloatField(_("silenced until (seconds)"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -626,11 +637,23 @@ class Redaction(models.Model):
             models.CheckConstraint(
                 condition=Q(start__gte=0) & Q(end__gt=F("start")),
                 name="redaction_span_not_empty",
-            )
+            ),
+            models.CheckConstraint(
+                condition=(Q(media_start__isnull=True) & Q(media_end__isnull=True))
+                | (Q(media_start__gte=0) & Q(media_end__gt=F("media_start"))),
+                name="redaction_media_range_ordered",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.segment_id}[{self.start}:{self.end}] {self.label}"
+
+    def media_range(self) -> tuple[float, float]:
+        """The seconds of the recording this redaction silences: its own range
+        where a curator placed it, else its segment's whole range."""
+        if self.media_start is not None and self.media_end is not None:
+            return self.media_start, self.media_end
+        return self.segment.start, self.segment.end
 
 
 class NarratorRequest(models.Model):
@@ -705,3 +728,58 @@ class IdentityAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} saw {self.fields} of {self.narrator_id}"
+
+
+class Rendition(models.Model):
+    """A public rendition of a testimony's recording, or the job of making one.
+
+    It belongs to the exact state it is made from (``state``: the original's
+    digest, the silenced ranges, the disguise, sound alone or not; see
+    ``media.render.rendition_state``). Once that state changes, the rendition
+    is never served again; a new one is made for the new state.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("being prepared")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+
+    testimony = models.ForeignKey(
+        Testimony,
+        verbose_name=_("testimony"),
+        on_delete=models.CASCADE,
+        related_name="renditions",
+    )
+    state = models.CharField(_("state made from"), max_length=64)
+    audio_only = models.BooleanField(_("sound alone"), default=False)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    # In the renditions storage; empty until the file is stored whole.
+    name = models.CharField(_("stored name"), max_length=255, blank=True)
+    kind = models.CharField(
+        _("media kind"), max_length=8, choices=Testimony.MediaKind.choices, blank=True
+    )
+    content_type = models.CharField(_("content type"), max_length=60, blank=True)
+    duration = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["testimony", "-pk"]
+        verbose_name = _("rendition")
+        verbose_name_plural = _("renditions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["testimony", "state"], name="rendition_one_per_state"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ready") | ~Q(name=""),
+                name="rendition_ready_is_stored",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.testimony_id}: {self.state[:12]} ({self.status})"
