@@ -7,15 +7,17 @@ testimonies, consent, segments or redactions another way.
 import math
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import gate, search
 from .errors import ServiceError
 from .gate import HitKind, PublicationRefused
+from .media import storage as media_storage
 from .models import (
     Appearance,
     ConsentRecord,
@@ -206,9 +208,12 @@ def consent_record(
     media: str,
     given_on: date,
     note: str = "",
+    form=None,
     by=None,
 ) -> ConsentRecord:
-    """Add a consent record; it is in force from this moment."""
+    """Add a consent record; it is in force from this moment. ``form``, a file
+    (the signed form), is kept in the consent forms' storage under a name made
+    by the server."""
     testimony = Testimony.objects.select_for_update().get(pk=testimony.pk)
     if scope not in ConsentRecord.Scope.values:
         raise ServiceError(
@@ -238,6 +243,11 @@ def consent_record(
     # A withdrawal takes the testimony's words out of the index; consent
     # given again brings them back.
     search.sync_testimonies([testimony.pk])
+    if form:
+        # Last: nothing after it can fail in here, and an outer rollback is
+        # followed by stored_files_follow_the_transaction.
+        record.form.save(form.name or "", form, save=True)
+        discard_unless_committed(media_storage.consent_forms(), record.form.name)
     return record
 
 
@@ -288,7 +298,8 @@ def _consent_hold(testimony: Testimony, scope: str, *, note: str, by) -> None:
 
 # What ``testimony_update`` changes: a testimony's own fields. Status, the
 # publication date and the embargo have services of their own; the consent
-# history, segments and redactions too.
+# history, segments and redactions too; the recording and what was found of
+# it, ``testimony_media_attach``.
 TESTIMONY_EDITABLE_FIELDS = (
     "slug",
     "title",
@@ -299,9 +310,6 @@ TESTIMONY_EDITABLE_FIELDS = (
     "interviewer",
     "summary",
     "content_warnings",
-    "media",
-    "media_kind",
-    "media_duration",
     "curator_notes",
 )
 
@@ -476,6 +484,117 @@ def search_reindex(*, testimony_ids: Iterable[int]) -> None:
     """Rewrite the search entries of testimonies whose metadata changed in place:
     a title or summary edited in the admin, themes, job types, their names."""
     search.index_metadata(list(testimony_ids))
+
+
+# --- Media at the door ----------------------------------------------------------
+
+
+def testimony_media_attach(*, testimony: Testimony, file, by=None) -> Testimony:
+    """Take in a recording for a testimony: probed, stored under a server name,
+    and its kind, duration, digest and size recorded from what was read.
+
+    A refused file (``MediaRefused``) stores nothing and changes nothing. A
+    recording it replaces is deleted only once the change is committed; if
+    the change fails, the new file is deleted instead.
+    """
+    # Probed and stored before the row is locked: reading hours of sound must
+    # not hold the testimony.
+    ingested = media_storage.ingest(file)
+    try:
+        with transaction.atomic():
+            testimony = _lock_testimony(testimony.pk)
+            replaced = testimony.media.name
+            _check_redactions_fit(testimony, ingested.probed.duration)
+            testimony.media.name = ingested.name
+            testimony.media_kind = ingested.probed.kind
+            testimony.media_duration = ingested.probed.duration
+            testimony.media_sha256 = ingested.probed.sha256
+            testimony.media_size = ingested.probed.size
+            testimony.save(
+                update_fields=[
+                    "media",
+                    "media_kind",
+                    "media_duration",
+                    "media_sha256",
+                    "media_size",
+                    "updated_at",
+                ]
+            )
+            discard_unless_committed(media_storage.originals(), ingested.name)
+            if replaced and replaced != ingested.name:
+                transaction.on_commit(
+                    lambda: media_storage.originals().delete(replaced)
+                )
+            return testimony
+    except BaseException:
+        media_storage.originals().delete(ingested.name)
+        raise
+
+
+def _check_redactions_fit(testimony: Testimony, duration: float) -> None:
+    """A new recording must hold every silenced range placed on the old one."""
+    placed = (
+        Redaction.objects.filter(segment__testimony=testimony, media_end__gt=duration)
+        .order_by("media_end")
+        .last()
+    )
+    if placed is not None:
+        raise ServiceError(
+            _(
+                "the recording lasts %(duration).1f s, but a redaction silences "
+                "it until %(end)s s; move that redaction first"
+            )
+            % {"duration": duration, "end": f"{placed.media_end:g}"}
+        )
+
+
+class _KeptIfCommitted:
+    """A stored file waiting on the transaction it was written for."""
+
+    def __init__(self, storage, name: str) -> None:
+        self.storage = storage
+        self.name = name
+        self.committed = False
+
+    def __call__(self) -> None:
+        self.committed = True
+
+
+_WATCHED: ContextVar[list[_KeptIfCommitted] | None] = ContextVar(
+    "files_watched", default=None
+)
+
+
+def discard_unless_committed(storage, name: str) -> None:
+    """Have the stored file ``name`` deleted if its transaction rolls back,
+    where a caller watches (``stored_files_follow_the_transaction``)."""
+    kept = _KeptIfCommitted(storage, name)
+    transaction.on_commit(kept)
+    watched = _WATCHED.get()
+    if watched is not None:
+        watched.append(kept)
+
+
+@contextmanager
+def stored_files_follow_the_transaction():
+    """Around a unit of work that writes files for rows (an admin page): at its
+    end, a file whose rows were rolled back is deleted.
+
+    Files are not transactional and Django runs no hook on rollback. A file's
+    commit callback tells: run, the rows were committed; still waiting, an
+    outer transaction decides later (the file stays); dropped unrun, the
+    rows were rolled back.
+    """
+    watched: list[_KeptIfCommitted] = []
+    token = _WATCHED.set(watched)
+    try:
+        yield
+    finally:
+        _WATCHED.reset(token)
+        waiting = {id(callback) for _ids, callback, _robust in connection.run_on_commit}
+        for kept in watched:
+            if not kept.committed and id(kept) not in waiting:
+                kept.storage.delete(kept.name)
 
 
 # --- Taxonomy ----------------------------------------------------------------
