@@ -5,17 +5,22 @@ The S3 cases run against the real S3 API server (moto) of the fixture.
 """
 
 import hashlib
+import io
+import json
 import re
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
 from testimonies import services
 from testimonies.errors import ServiceError
+from testimonies.importers.bundle import bundle_import_file
+from testimonies.importers.validate import BundleError
 from testimonies.media import storage
 from testimonies.media.names import Aliased
 from testimonies.media.probe import MediaRefused
@@ -378,3 +383,75 @@ def test_the_admin_consent_inline_keeps_the_signed_form(client, curator):
     url = reverse("admin:testimonies_testimony_change", args=[testimony.pk])
     page = client.get(url).content.decode()
     assert record.form.name not in page
+
+
+# A bundle's media on S3
+
+
+def small_bundle(folder: Path, *, slugs=("une-voix",), kind="audio") -> Path:
+    """A bundle of draft testimonies, each with a second of recording beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_audio(folder / "voix.wav", speech_like(1.0, RATE), RATE)
+    document = {
+        "format": "testimony-bundle/1",
+        "narrators": [
+            {
+                "key": "n",
+                "public_name": "N.",
+                "identity": "pseudonym",
+                "job_types": [],
+            }
+        ],
+        "testimonies": [
+            {
+                "slug": slug,
+                "title": "Une voix",
+                "narrator": "n",
+                "language": "fr",
+                "themes": [],
+                "status": "draft",
+                "consent": [],
+                "media": {"path": "voix.wav", "kind": kind},
+                "appearances": [],
+                "segments": [],
+                "redactions": [],
+            }
+            for slug in slugs
+        ],
+    }
+    path = folder / "bundle.json"
+    path.write_text(json.dumps(document), "utf-8")
+    return path
+
+
+def test_a_bundles_media_lands_privately_in_the_originals_prefix_on_s3(s3, tmp_path):
+    bundle_import_file(small_bundle(tmp_path / "in"))
+
+    testimony = Testimony.objects.get(slug="une-voix")
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
+    assert keys == [f"archive/originals/{testimony.media.name}"]
+    body = s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read()
+    assert testimony.media_sha256 == hashlib.sha256(body).hexdigest()
+    grants = s3.get_object_acl(Bucket=BUCKET, Key=keys[0])["Grants"]
+    assert [grant["Grantee"]["Type"] for grant in grants] == ["CanonicalUser"]
+
+    # The backup reads it back from there.
+    target = tmp_path / "out" / "backup.json"
+    target.parent.mkdir()
+    call_command("export_bundle", str(target), stdout=io.StringIO())
+    assert (target.parent / "media/une-voix/une-voix.wav").read_bytes() == body
+
+
+def test_a_refused_bundle_leaves_no_object_on_s3(s3, tmp_path):
+    # The first testimony's file is stored, then the second is refused.
+    path = small_bundle(tmp_path / "in", slugs=("une-voix", "deux-voix"))
+    document = json.loads(path.read_text("utf-8"))
+    document["testimonies"][1]["media"]["kind"] = "video"
+    path.write_text(json.dumps(document), "utf-8")
+
+    with pytest.raises(BundleError) as caught:
+        bundle_import_file(path)
+
+    assert caught.value.path == "testimonies[1].media.kind"
+    assert not Testimony.objects.exists()
+    assert s3.list_objects_v2(Bucket=BUCKET).get("Contents", []) == []
