@@ -26,13 +26,19 @@ from .models import (
     JobType,
     Narrator,
     NarratorRequest,
+    Redaction,
     Segment,
     Series,
     Testimony,
     Theme,
 )
 from .querysets import IDENTITY_PERMISSION, in_force
-from .services import TESTIMONY_EDITABLE_FIELDS, ServiceError, SlugIsPermanent
+from .services import (
+    TESTIMONY_EDITABLE_FIELDS,
+    MediaRangeRefused,
+    ServiceError,
+    SlugIsPermanent,
+)
 from .transcript import TranscriptError
 
 
@@ -572,6 +578,102 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
             queryset,
             lambda t: services.consent_withdraw(testimony=t, by=request.user),
         )
+
+
+class RedactionForm(forms.ModelForm):
+    """Shows a silenced range the services would refuse at its field."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "label" in self.fields:
+            # Left empty, the service gives the label of the reason.
+            self.fields["label"].required = False
+            self.fields["label"].help_text = _(
+                "Left empty: the label of its reason, in the testimony's language."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        segment = cleaned.get("segment") or getattr(self.instance, "segment", None)
+        if segment is None or self.errors:
+            return cleaned
+        try:
+            services.check_media_range(
+                segment.testimony,
+                cleaned.get("media_start"),
+                cleaned.get("media_end"),
+            )
+        except MediaRangeRefused as refusal:
+            self.add_error(refusal.field, str(refusal))
+        return cleaned
+
+
+@admin.register(Redaction)
+class RedactionAdmin(RefusalsAsMessages, admin.ModelAdmin):
+    """Redactions, added and placed in the recording through the services. A
+    span of text is not moved: a wrong one is removed and added again."""
+
+    form = RedactionForm
+    list_display = ("segment", "start", "end", "reason", "label", "silenced")
+    list_filter = ("reason",)
+    list_select_related = ("segment",)
+    search_fields = ("segment__testimony__slug",)
+    raw_id_fields = ("segment",)
+    fields = (
+        "segment",
+        "start",
+        "end",
+        "reason",
+        "label",
+        "note",
+        "media_start",
+        "media_end",
+        "created_by",
+        "created_at",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("created_by", "created_at")
+        return ("segment", "start", "end", "reason", "label", "note") + (
+            "created_by",
+            "created_at",
+        )
+
+    @admin.display(description=_("silenced (seconds)"))
+    def silenced(self, obj):
+        start, end = obj.media_range()
+        shown = f"{start:g}–{end:g}"
+        if obj.media_start is None:
+            return _("%(range)s (its segment's)") % {"range": shown}
+        return shown
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            created = services.segment_redact(
+                segment=obj.segment,
+                start=obj.start,
+                end=obj.end,
+                reason=obj.reason,
+                label=obj.label,
+                note=obj.note,
+                media_start=obj.media_start,
+                media_end=obj.media_end,
+                by=request.user,
+            )
+            # The admin's own log and redirect name the row the service made.
+            obj.pk = created.pk
+            return
+        services.redaction_set_media_range(
+            redaction=obj, media_start=obj.media_start, media_end=obj.media_end
+        )
+
+    def delete_model(self, request, obj):
+        services.redaction_remove(redaction=obj)
+
+    def delete_queryset(self, request, queryset):
+        for redaction in queryset:
+            services.redaction_remove(redaction=redaction)
 
 
 @admin.register(NarratorRequest)

@@ -161,9 +161,13 @@ def segment_redact(
     reason: str,
     label: str = "",
     note: str = "",
+    media_start: float | None = None,
+    media_end: float | None = None,
     by=None,
 ) -> Redaction:
-    """Hide [start, end) of a segment's text behind a label."""
+    """Hide [start, end) of a segment's text behind a label, and silence the
+    recording from ``media_start`` to ``media_end`` (seconds; both unset, the
+    segment's whole time range)."""
     testimony = _lock_testimony(segment.testimony_id)
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
     _check_bounds(segment.text, start, end)
@@ -171,6 +175,7 @@ def segment_redact(
         raise ServiceError(
             _("unknown redaction reason %(reason)s") % {"reason": repr(reason)}
         )
+    check_media_range(testimony, media_start, media_end)
     redaction = Redaction.objects.create(
         segment=segment,
         start=start,
@@ -178,11 +183,93 @@ def segment_redact(
         reason=reason,
         label=label or default_label(reason, testimony.language),
         note=note,
+        media_start=media_start,
+        media_end=media_end,
         created_by=by,
     )
     _refresh_public_text(segment)
     # A label is public text too: it must not name what it hides.
     _hold_the_gate(testimony)
+    return redaction
+
+
+class MediaRangeRefused(ServiceError):
+    """A silenced range the archive refuses; ``field`` names the bad end."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_media_range(
+    testimony: Testimony, media_start: float | None, media_end: float | None
+) -> None:
+    """Refuse a silenced range that is not ``0 <= media_start < media_end``,
+    within the recording's duration where it is known; both ends or neither."""
+    if media_start is None and media_end is None:
+        return
+    if media_start is None or media_end is None:
+        given, missing = (
+            ("media_end", "media_start")
+            if media_start is None
+            else ("media_start", "media_end")
+        )
+        raise MediaRangeRefused(
+            missing,
+            _(
+                "%(missing)s is missing beside %(given)s: a silenced range gives "
+                "both media_start and media_end, or neither (then its segment's "
+                "whole range is silenced)"
+            )
+            % {"missing": missing, "given": given},
+        )
+    for name, value in (("media_start", media_start), ("media_end", media_end)):
+        if not math.isfinite(value):
+            raise MediaRangeRefused(
+                name,
+                _("%(field)s must be a finite number of seconds (got %(value)s)")
+                % {"field": name, "value": value},
+            )
+    if media_start < 0:
+        raise MediaRangeRefused(
+            "media_start",
+            _("media_start must be 0 seconds or more (got %(start)s)")
+            % {"start": f"{media_start:g}"},
+        )
+    if media_end <= media_start:
+        raise MediaRangeRefused(
+            "media_end",
+            _("media_end must come after media_start (%(end)s <= %(start)s)")
+            % {"end": f"{media_end:g}", "start": f"{media_start:g}"},
+        )
+    duration = testimony.media_duration
+    if duration is not None and media_end > duration:
+        raise MediaRangeRefused(
+            "media_end",
+            _(
+                "media_end lies beyond the end of the recording (%(end)s s > "
+                "%(duration)s s)"
+            )
+            % {"end": f"{media_end:g}", "duration": f"{duration:g}"},
+        )
+
+
+@transaction.atomic
+def redaction_set_media_range(
+    *,
+    redaction: Redaction,
+    media_start: float | None,
+    media_end: float | None,
+) -> Redaction:
+    """Place the time range a redaction silences; both None gives it back its
+    segment's whole range. Its text and label are unchanged."""
+    segment = Segment.objects.get(pk=redaction.segment_id)
+    testimony = _lock_testimony(segment.testimony_id)
+    check_media_range(testimony, media_start, media_end)
+    redaction = Redaction.objects.select_for_update().get(pk=redaction.pk)
+    redaction.media_start = media_start
+    redaction.media_end = media_end
+    redaction.save(update_fields=["media_start", "media_end"])
     return redaction
 
 

@@ -333,6 +333,9 @@ class BundleExporter:
             "label": redaction.label,
         }
         _put(item, "note", redaction.note)
+        # Unset, the segment's range is silenced: the format says so by omission.
+        _put(item, "media_start", _seconds(redaction.media_start))
+        _put(item, "media_end", _seconds(redaction.media_end))
         return item
 
 

@@ -183,6 +183,9 @@ def rich_bundle() -> dict:
                     "reason": "employer",
                     "label": "[plateforme]",
                     "note": "Nom de l'entreprise.",
+                    # Placed by a curator in the recording (a second long).
+                    "media_start": 0.25,
+                    "media_end": 0.875,
                 },
                 # Overlapping: merged under the label of the first.
                 {"segment": 1, "start": 22, "end": 36, "reason": "other"},
@@ -334,6 +337,12 @@ def test_full_export_imported_into_an_empty_archive_exports_the_same_document(
     assert rich["media"]["duration"] == pytest.approx(1, abs=0.1)
     assert rich["embargo_until"] == "2024-04-01T00:00:00Z"
     assert rich["published_at"] == "2024-03-01T07:00:00.125000Z"
+    # A placed range travels; an unplaced one is left out (its segment's).
+    placed, *unplaced = rich["redactions"]
+    assert (placed["media_start"], placed["media_end"]) == (0.25, 0.875)
+    assert unplaced and not any(
+        "media_start" in r or "media_end" in r for r in unplaced
+    )
     with Testimony.objects.get(slug="une-voix-enregistree").media.open("rb") as media:
         assert media.read() == VIDEO
 
@@ -609,6 +618,12 @@ def transcripts(draw):
             label = draw(st.sampled_from((None, "[retiré]", "[x]")))
             if label:
                 redaction["label"] = label
+            if draw(st.booleans()):
+                silenced_from = draw(st.floats(0, 1e6))
+                redaction["media_start"] = silenced_from
+                redaction["media_end"] = draw(
+                    st.floats(silenced_from, 2e6, exclude_min=True)
+                )
             redactions.append(redaction)
         clock += draw(st.floats(0, 1e6, allow_nan=False, allow_infinity=False))
         length = draw(st.floats(0, 1e4, allow_nan=False, allow_infinity=False))

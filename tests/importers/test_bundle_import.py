@@ -625,6 +625,23 @@ def test_media_over_the_size_limit_is_refused_and_nothing_is_kept(
     assert snapshot() == before
 
 
+def test_a_silenced_range_is_stored_with_its_redaction(tmp_path, existing):
+    folder = tmp_path / "incoming"
+    put_media(folder, "media/voix.mp3", VOICE)
+    data = incoming_bundle()
+    data["testimonies"][0]["redactions"][0].update(media_start=0.25, media_end=1)
+
+    bundle_import_file(write_bundle(folder, data), now=NOW)
+
+    placed = Redaction.objects.get(segment__testimony__slug="la-pluie-encore")
+    assert (placed.media_start, placed.media_end) == (0.25, 1.0)
+    assert placed.media_range() == (0.25, 1.0)
+    # Without them, a redaction silences its segment's whole range.
+    unplaced = Redaction.objects.filter(segment__testimony__slug="les-images")[0]
+    assert (unplaced.media_start, unplaced.media_end) == (None, None)
+    assert unplaced.media_range() == (unplaced.segment.start, unplaced.segment.end)
+
+
 def test_a_long_file_name_is_stored_under_a_short_name_of_the_servers(
     tmp_path, existing
 ):
@@ -754,6 +771,25 @@ def media_folder_link(data, folder, outside):
 def media_absolute(data, folder, outside):
     # Absolute, even though it names the very file beside the bundle.
     data["testimonies"][0]["media"]["path"] = str(folder / "media" / "voix.mp3")
+
+
+def silenced(start, end, *, testimony=0):
+    """A mutation giving the testimony's first redaction a silenced range;
+    None leaves that end out."""
+
+    def mutate(data, folder, outside):
+        redaction = data["testimonies"][testimony]["redactions"][0]
+        for key, value in (("media_start", start), ("media_end", end)):
+            if value is not None:
+                redaction[key] = value
+
+    return mutate
+
+
+def silenced_beyond_the_probed_recording(data, folder, outside):
+    # The bundle declares no duration: the one read from the file holds.
+    del data["testimonies"][0]["media"]["duration"]
+    silenced(0.25, 1.5)(data, folder, outside)
 
 
 def media_not_a_recording(data, folder, outside):
@@ -1005,6 +1041,31 @@ CASES = {
         change("testimonies", 0, "media", "path", value="."),
         "testimonies[0].media.path",
         "media file '.' not found beside the bundle",
+    ),
+    "silenced-beyond-the-declared-duration": Case(
+        silenced(0.5, 1.25),
+        "testimonies[0].redactions[0].media_end",
+        "beyond the media's duration (1.25 > 1)",
+    ),
+    "silenced-beyond-the-recording-read": Case(
+        silenced_beyond_the_probed_recording,
+        "testimonies[0].redactions[0].media_end",
+        "beyond the end of the recording (1.5 > 1 s)",
+    ),
+    "silenced-range-ending-before-it-starts": Case(
+        silenced(0.75, 0.25),
+        "testimonies[0].redactions[0].media_end",
+        "must be after media_start (0.25 <= 0.75)",
+    ),
+    "silenced-range-start-alone": Case(
+        silenced(0.25, None),
+        "testimonies[0].redactions[0].media_start",
+        'needs "media_end" beside it',
+    ),
+    "silenced-range-end-alone": Case(
+        silenced(None, 0.5, testimony=1),
+        "testimonies[1].redactions[0].media_end",
+        'needs "media_start" beside it',
     ),
     "media-not-a-recording": Case(
         media_not_a_recording,
