@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .gate import PublicationRefused
 from .importers.transcripts import FORMAT_NAMES, read_transcript
+from .media.commits import stored_files_follow_the_transaction
 from .media.probe import probe
 from .models import (
     ConsentRecord,
@@ -389,7 +390,7 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # A file stored for a change that is then rolled back is deleted.
-        with services.stored_files_follow_the_transaction():
+        with stored_files_follow_the_transaction():
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):

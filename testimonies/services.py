@@ -7,10 +7,9 @@ testimonies, consent, segments or redactions another way.
 import math
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import date, datetime
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +17,7 @@ from . import gate, search
 from .errors import ServiceError
 from .gate import HitKind, PublicationRefused
 from .media import storage as media_storage
+from .media.commits import discard_unless_committed
 from .models import (
     Appearance,
     ConsentRecord,
@@ -607,6 +607,9 @@ def testimony_media_attach(*, testimony: Testimony, file, by=None) -> Testimony:
                     "updated_at",
                 ]
             )
+            # A published testimony's recording passes the gate like its text
+            # (a video of an anonymous narrator, released with its picture).
+            _hold_the_gate(testimony)
             discard_unless_committed(media_storage.originals(), ingested.name)
             if replaced and replaced != ingested.name:
                 transaction.on_commit(
@@ -633,55 +636,6 @@ def _check_redactions_fit(testimony: Testimony, duration: float) -> None:
             )
             % {"duration": duration, "end": f"{placed.media_end:g}"}
         )
-
-
-class _KeptIfCommitted:
-    """A stored file waiting on the transaction it was written for."""
-
-    def __init__(self, storage, name: str) -> None:
-        self.storage = storage
-        self.name = name
-        self.committed = False
-
-    def __call__(self) -> None:
-        self.committed = True
-
-
-_WATCHED: ContextVar[list[_KeptIfCommitted] | None] = ContextVar(
-    "files_watched", default=None
-)
-
-
-def discard_unless_committed(storage, name: str) -> None:
-    """Have the stored file ``name`` deleted if its transaction rolls back,
-    where a caller watches (``stored_files_follow_the_transaction``)."""
-    kept = _KeptIfCommitted(storage, name)
-    transaction.on_commit(kept)
-    watched = _WATCHED.get()
-    if watched is not None:
-        watched.append(kept)
-
-
-@contextmanager
-def stored_files_follow_the_transaction():
-    """Around a unit of work that writes files for rows (an admin page): at its
-    end, a file whose rows were rolled back is deleted.
-
-    Files are not transactional and Django runs no hook on rollback. A file's
-    commit callback tells: run, the rows were committed; still waiting, an
-    outer transaction decides later (the file stays); dropped unrun, the
-    rows were rolled back.
-    """
-    watched: list[_KeptIfCommitted] = []
-    token = _WATCHED.set(watched)
-    try:
-        yield
-    finally:
-        _WATCHED.reset(token)
-        waiting = {id(callback) for _ids, callback, _robust in connection.run_on_commit}
-        for kept in watched:
-            if not kept.committed and id(kept) not in waiting:
-                kept.storage.delete(kept.name)
 
 
 # --- Taxonomy ----------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from .. import gate, search
 from ..media import storage as media_storage
+from ..media.commits import discard_unless_committed
 from ..media.probe import MediaRefused
 from ..models import (
     Appearance,
@@ -27,7 +28,6 @@ from ..models import (
     hash_reference_code,
 )
 from ..redaction import Span, default_label, public_text
-from ..services import discard_unless_committed
 from .validate import BundleError, load_bundle_json, validate_bundle
 
 
@@ -476,6 +476,14 @@ class _Importer:
             )
             for c in item["consent"]
         )
+        if status == Testimony.Status.PUBLISHED:
+            # The release in force, as the archive reads it once recorded.
+            consent = testimony.consent_in_force()
+            hits = gate.media_hits(
+                testimony, narrator, consent.media if consent else None
+            )
+            if hits:
+                raise BundleError(f"{path}.status", gate.refusal_text(hits))
         Appearance.objects.bulk_create(
             Appearance(
                 testimony=testimony,
@@ -647,7 +655,7 @@ def bundle_import(
         with transaction.atomic():
             report = importer.run()
             # Within an outer transaction, one that rolls back later does too
-            # (see services.stored_files_follow_the_transaction).
+            # (see media.commits).
             for name in importer.saved_files:
                 discard_unless_committed(media_storage.originals(), name)
             return report

@@ -22,6 +22,7 @@ from testimonies.errors import ServiceError
 from testimonies.importers.bundle import bundle_import_file
 from testimonies.importers.validate import BundleError
 from testimonies.media import storage
+from testimonies.media.commits import stored_files_follow_the_transaction
 from testimonies.media.names import Aliased
 from testimonies.media.probe import MediaRefused
 from testimonies.models import ConsentRecord, Redaction, Testimony
@@ -226,7 +227,7 @@ def test_a_file_written_for_rows_rolled_back_is_deleted_by_the_watch(sound):
     testimony = TestimonyFactory()
     stored = files_in(storage.originals())
     with (
-        services.stored_files_follow_the_transaction(),
+        stored_files_follow_the_transaction(),
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
@@ -234,7 +235,7 @@ def test_a_file_written_for_rows_rolled_back_is_deleted_by_the_watch(sound):
         raise RuntimeError("a later step of the same page fails")
     assert files_in(storage.originals()) == stored
     # A change that stands keeps its file.
-    with services.stored_files_follow_the_transaction():
+    with stored_files_follow_the_transaction():
         services.testimony_media_attach(testimony=testimony, file=upload(sound))
     name = Testimony.objects.get(pk=testimony.pk).media.name
     assert files_in(storage.originals()) == stored | {name}
