@@ -11,10 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 
 from testimonies import services
@@ -456,3 +457,32 @@ def test_a_refused_bundle_leaves_no_object_on_s3(s3, tmp_path):
     assert caught.value.path == "testimonies[1].media.kind"
     assert not Testimony.objects.exists()
     assert s3.list_objects_v2(Bucket=BUCKET).get("Contents", []) == []
+
+
+def test_no_file_field_of_the_archive_is_kept_in_the_default_storage():
+    private = {storage.ORIGINALS, storage.CONSENT_FORMS}
+    fields = [
+        field
+        for model in apps.get_app_config("testimonies").get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.FileField)
+    ]
+    assert fields
+    for field in fields:
+        assert isinstance(field.storage, Aliased), field
+        assert field.storage.alias in private, field
+
+
+def test_no_address_of_the_site_serves_a_stored_recording(client, sound):
+    testimony = TestimonyFactory()
+    services.testimony_media_attach(testimony=testimony, file=upload(sound))
+    name = Testimony.objects.get(pk=testimony.pk).media.name
+
+    for address in (
+        f"/media/{name}",
+        f"/media/originals/{name}",
+        f"/originals/{name}",
+        f"/static/{name}",
+        f"/static/originals/{name}",
+    ):
+        assert client.get(address).status_code == 404, address
