@@ -327,6 +327,13 @@ def consent_record(
         note=note,
         recorded_by=by,
     )
+    if testimony.status == Testimony.Status.PUBLISHED and gate.media_hits(
+        testimony, testimony.narrator, media
+    ):
+        # Consent is never refused: the testimony leaves publication instead,
+        # as after a change of narrator that would expose them.
+        testimony.status = Testimony.Status.IN_REVIEW
+        testimony.save(update_fields=["status", "updated_at"])
     # A withdrawal takes the testimony's words out of the index; consent
     # given again brings them back.
     search.sync_testimonies([testimony.pk])

@@ -99,6 +99,22 @@ def test_a_narrator_who_becomes_anonymous_sends_their_video_back_to_review():
     assert Testimony.objects.get(pk=testimony.pk).status == "in_review"
 
 
+@pytest.mark.parametrize("release", RELEASES)
+def test_consent_releasing_an_anonymous_video_sends_it_back_to_review(release):
+    testimony = recorded_testimony("anonymous", "video", "audio")
+    services.testimony_publish(testimony=testimony)
+    today = testimony.consent_in_force().given_on
+
+    record = services.consent_record(
+        testimony=testimony, scope="public", media=release, given_on=today
+    )
+
+    # The consent is recorded whatever it releases.
+    assert testimony.consent_in_force() == record
+    expected = "in_review" if release == "audio_video" else "published"
+    assert Testimony.objects.get(pk=testimony.pk).status == expected
+
+
 def test_a_video_attached_to_a_published_anonymous_testimony_is_refused(tmp_path):
     testimony = recorded_testimony("anonymous", "audio", "audio_video")
     services.testimony_publish(testimony=testimony)
