@@ -19,19 +19,27 @@ from django.utils.translation import gettext_lazy as _
 from . import services
 from .gate import PublicationRefused
 from .importers.transcripts import FORMAT_NAMES, read_transcript
+from .media.commits import stored_files_follow_the_transaction
+from .media.probe import probe
 from .models import (
     ConsentRecord,
     Episode,
     JobType,
     Narrator,
     NarratorRequest,
+    Redaction,
     Segment,
     Series,
     Testimony,
     Theme,
 )
 from .querysets import IDENTITY_PERMISSION, in_force
-from .services import TESTIMONY_EDITABLE_FIELDS, ServiceError, SlugIsPermanent
+from .services import (
+    TESTIMONY_EDITABLE_FIELDS,
+    MediaRangeRefused,
+    ServiceError,
+    SlugIsPermanent,
+)
 from .transcript import TranscriptError
 
 
@@ -106,12 +114,14 @@ class SeriesAdmin(TaxonomyAdmin):
 
 
 def _plain_changes(form, obj) -> dict:
-    """The fields a form changed, as the instance now holds them (many-to-many
-    relations apart: the services take them on their own)."""
+    """The model fields a form changed, as the instance now holds them
+    (many-to-many relations apart: the services take them on their own)."""
+    fields = {field.name: field for field in obj._meta.get_fields()}
     return {
         name: getattr(obj, name)
         for name in form.changed_data
-        if not obj._meta.get_field(name).many_to_many
+        # A form's own fields (an upload) are handed to their services apart.
+        if name in fields and not fields[name].many_to_many
     }
 
 
@@ -188,6 +198,23 @@ class TestimonyForm(forms.ModelForm):
     # Set by TestimonyAdmin.get_form: whose view of the gate's hits is logged.
     curator = None
 
+    # Handed to services.testimony_media_attach, which reads what it is.
+    media_upload = forms.FileField(
+        label=_("Recording"),
+        required=False,
+        help_text=_(
+            "An audio or video file. What it is, and how long, is read from its "
+            "content; it is stored under a name made by the archive."
+        ),
+    )
+
+    def clean_media_upload(self):
+        upload = self.cleaned_data.get("media_upload")
+        if upload:
+            # Refused here, at its field, before anything is stored.
+            probe(upload)
+        return upload
+
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk is None or self.errors:
@@ -246,15 +273,35 @@ class ConsentHistoryFormSet(BaseInlineFormSet):
                 floor = given_on
 
 
+class ConsentRecordForm(forms.ModelForm):
+    # Handed to services.consent_record, which stores it under a server name.
+    form_upload = forms.FileField(label=_("signed form"), required=False)
+
+
 class ConsentRecordInline(admin.TabularInline):
     """The consent history: records are added, never edited or deleted."""
 
     model = ConsentRecord
+    form = ConsentRecordForm
     formset = ConsentHistoryFormSet
     extra = 0
     can_delete = False
-    fields = ("scope", "media", "given_on", "note", "recorded_by", "recorded_at")
-    readonly_fields = ("recorded_by", "recorded_at")
+    fields = (
+        "scope",
+        "media",
+        "given_on",
+        "note",
+        "form_upload",
+        "form_kept",
+        "recorded_by",
+        "recorded_at",
+    )
+    readonly_fields = ("form_kept", "recorded_by", "recorded_at")
+
+    @admin.display(description=_("form kept"))
+    def form_kept(self, obj):
+        # Never a link: the file is private, and its name is the server's.
+        return _("yes") if obj.form else _("no")
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields
@@ -323,8 +370,28 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
     filter_horizontal = ("themes",)
     inlines = [ConsentRecordInline, SegmentInline]
     actions = ["publish", "submit_for_review", "retire", "withdraw_consent"]
-    # Each has a service of its own, with its own rules.
-    readonly_fields = ("status", "published_at", "embargo_until")
+    # Each has a service of its own, with its own rules; the recording is
+    # read from the file uploaded (media_upload).
+    readonly_fields = (
+        "status",
+        "published_at",
+        "embargo_until",
+        "recording",
+        "media_kind",
+        "media_duration",
+        "media_size",
+        "media_sha256",
+    )
+
+    @admin.display(description=_("recording"))
+    def recording(self, obj):
+        # Its stored name only: a private file has no address of its own.
+        return obj.media.name if obj and obj.media else _("none")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A file stored for a change that is then rolled back is deleted.
+        with stored_files_follow_the_transaction():
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -415,6 +482,12 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
         # The themes were saved with the testimony, by the service.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
+        upload = form.cleaned_data.get("media_upload")
+        if upload:
+            # Last, once everything else of the page is saved.
+            services.testimony_media_attach(
+                testimony=form.instance, file=upload, by=request.user
+            )
 
     def delete_model(self, request, obj):
         services.testimony_delete(testimony=obj)
@@ -431,6 +504,11 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
             if rows:
                 raise ServiceError(_("the transcript is not edited on this page"))
             return None
+        uploads = {
+            id(row_form.instance): row_form.cleaned_data.get("form_upload")
+            for row_form in formset.forms
+            if getattr(row_form, "cleaned_data", None)
+        }
         for record in rows:
             if record.pk is None:
                 # Checked by the formset already; a race still fails the whole save.
@@ -440,6 +518,7 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
                     media=record.media,
                     given_on=record.given_on,
                     note=record.note,
+                    form=uploads.get(id(record)),
                     by=request.user,
                 )
         return None
@@ -500,6 +579,102 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
             queryset,
             lambda t: services.consent_withdraw(testimony=t, by=request.user),
         )
+
+
+class RedactionForm(forms.ModelForm):
+    """Shows a silenced range the services would refuse at its field."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "label" in self.fields:
+            # Left empty, the service gives the label of the reason.
+            self.fields["label"].required = False
+            self.fields["label"].help_text = _(
+                "Left empty: the label of its reason, in the testimony's language."
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        segment = cleaned.get("segment") or getattr(self.instance, "segment", None)
+        if segment is None or self.errors:
+            return cleaned
+        try:
+            services.check_media_range(
+                segment.testimony,
+                cleaned.get("media_start"),
+                cleaned.get("media_end"),
+            )
+        except MediaRangeRefused as refusal:
+            self.add_error(refusal.field, str(refusal))
+        return cleaned
+
+
+@admin.register(Redaction)
+class RedactionAdmin(RefusalsAsMessages, admin.ModelAdmin):
+    """Redactions, added and placed in the recording through the services. A
+    span of text is not moved: a wrong one is removed and added again."""
+
+    form = RedactionForm
+    list_display = ("segment", "start", "end", "reason", "label", "silenced")
+    list_filter = ("reason",)
+    list_select_related = ("segment",)
+    search_fields = ("segment__testimony__slug",)
+    raw_id_fields = ("segment",)
+    fields = (
+        "segment",
+        "start",
+        "end",
+        "reason",
+        "label",
+        "note",
+        "media_start",
+        "media_end",
+        "created_by",
+        "created_at",
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("created_by", "created_at")
+        return ("segment", "start", "end", "reason", "label", "note") + (
+            "created_by",
+            "created_at",
+        )
+
+    @admin.display(description=_("silenced (seconds)"))
+    def silenced(self, obj):
+        start, end = obj.media_range()
+        shown = f"{start:g}–{end:g}"
+        if obj.media_start is None:
+            return _("%(range)s (its segment's)") % {"range": shown}
+        return shown
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            created = services.segment_redact(
+                segment=obj.segment,
+                start=obj.start,
+                end=obj.end,
+                reason=obj.reason,
+                label=obj.label,
+                note=obj.note,
+                media_start=obj.media_start,
+                media_end=obj.media_end,
+                by=request.user,
+            )
+            # The admin's own log and redirect name the row the service made.
+            obj.pk = created.pk
+            return
+        services.redaction_set_media_range(
+            redaction=obj, media_start=obj.media_start, media_end=obj.media_end
+        )
+
+    def delete_model(self, request, obj):
+        services.redaction_remove(redaction=obj)
+
+    def delete_queryset(self, request, queryset):
+        for redaction in queryset:
+            services.redaction_remove(redaction=redaction)
 
 
 @admin.register(NarratorRequest)

@@ -3,7 +3,8 @@
 A testimony's public fields (``public_fields``) are scanned for what would
 expose its narrator: their legal name or any part of it of three letters or more
 (unless they chose to be named), their contact, their sensitive terms, e-mail
-addresses and phone numbers (docs/design.md, "The publication gate"). Every path
+addresses and phone numbers (docs/design.md, "The publication gate"); and a video
+released of an anonymous narrator (``media_hits``). Every path
 to publication asks here: the services (publishing, and every edit of a
 published testimony), the bundle importer, and the admin's forms.
 """
@@ -19,7 +20,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .errors import ServiceError
-from .models import Narrator, Testimony
+from .models import ConsentRecord, Narrator, Testimony
 
 EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 # French numbers: 0X XX XX XX XX with spaces, dots or dashes (or none), and
@@ -58,6 +59,10 @@ class HitKind(models.TextChoices):
     SENSITIVE_TERM = "sensitive term", _("sensitive term")
     EMAIL = "e-mail address", _("e-mail address")
     PHONE = "phone number", _("phone number")
+    VIDEO_OF_ANONYMOUS = (
+        "video of an anonymous narrator",
+        _("video released of an anonymous narrator: only their disguised voice may be"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,9 @@ class Hit:
 
     def __str__(self) -> str:
         kind = HitKind(self.kind).label
+        if self.kind == HitKind.VIDEO_OF_ANONYMOUS:
+            # A whole recording: no offset in it.
+            return gettext("%(place)s: %(kind)s") % {"place": self.place, "kind": kind}
         if self.shown:
             return gettext("%(place)s, offset %(offset)s: %(kind)s %(shown)s") % {
                 "place": self.place,
@@ -304,17 +312,40 @@ def hits_in(
     )
 
 
+MEDIA_PLACE = "media"
+
+
+def media_hits(
+    testimony: Testimony, narrator: Narrator, release: str | None
+) -> list[Hit]:
+    """A video released with its picture (``release``, the consent in force) of
+    a narrator who chose to stay anonymous: their face would be public. The
+    media rule never serves it; the gate does not publish it either."""
+    if (
+        narrator.identity == Narrator.Identity.ANONYMOUS
+        and testimony.media_kind == Testimony.MediaKind.VIDEO
+        and release == ConsentRecord.MediaRelease.AUDIO_VIDEO
+    ):
+        return [Hit(MEDIA_PLACE, 0, HitKind.VIDEO_OF_ANONYMOUS, "")]
+    return []
+
+
 def publication_hits(testimony: Testimony) -> list[Hit]:
     """What the gate finds in a testimony as it would be published.
 
     Its own fields are read from the instance (an edit not yet saved is
-    scanned as it stands); its appearances and segments from the database.
+    scanned as it stands); its appearances, segments and the consent in force
+    from the database.
     """
     notes = testimony.appearances.order_by("pk").values_list("note", flat=True)
     segments = testimony.segments.order_by("position").values_list(
         "position", "start", "public_text"
     )
-    return hits_in(testimony, testimony.narrator, notes, segments)
+    consent = testimony.consent_in_force()
+    return [
+        *media_hits(testimony, testimony.narrator, consent.media if consent else None),
+        *hits_in(testimony, testimony.narrator, notes, segments),
+    ]
 
 
 def refusal_text(hits: list[Hit]) -> str:

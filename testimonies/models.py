@@ -14,6 +14,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .fields import EncryptedTextField
+from .media.names import (
+    consent_forms_field_storage,
+    originals_field_storage,
+    server_named,
+)
 from .querysets import ConsentRecordQuerySet, TestimonyQuerySet
 
 SLUG_HELP = _("Lowercase letters, digits and hyphens.")
@@ -431,14 +436,26 @@ class Testimony(models.Model):
         blank=True,
         help_text=_("Hidden from the public and researchers until this moment (UTC)."),
     )
+    # The original recording, in the originals' storage under a name made by
+    # the server; set only by services.testimony_media_attach, from what the
+    # file was found to be.
     media = models.FileField(
-        _("media file"), upload_to="testimonies/", max_length=255, blank=True
+        _("media file"),
+        storage=originals_field_storage,
+        upload_to=server_named,
+        max_length=255,
+        blank=True,
+        editable=False,
     )
     media_kind = models.CharField(
-        _("media kind"), max_length=8, choices=MediaKind.choices, blank=True
+        _("media kind"),
+        max_length=8,
+        choices=MediaKind.choices,
+        blank=True,
+        editable=False,
     )
     media_duration = models.FloatField(
-        _("media duration (seconds)"), null=True, blank=True
+        _("media duration (seconds)"), null=True, blank=True, editable=False
     )
     media_sha256 = models.CharField(
         _("SHA-256 of the original"), max_length=64, blank=True, editable=False
@@ -499,7 +516,14 @@ class ConsentRecord(models.Model):
     )
     given_on = models.DateField(_("given on"))
     note = models.TextField(_("note"), blank=True)
-    form = models.FileField(_("consent form"), upload_to="consent-forms/", blank=True)
+    # A private file, for archivists only, under a name made by the server.
+    form = models.FileField(
+        _("consent form"),
+        storage=consent_forms_field_storage,
+        upload_to=server_named,
+        max_length=255,
+        blank=True,
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from . import gate, search
 from .errors import ServiceError
 from .gate import HitKind, PublicationRefused
+from .media import storage as media_storage
+from .media.commits import discard_unless_committed
 from .models import (
     Appearance,
     ConsentRecord,
@@ -159,9 +161,13 @@ def segment_redact(
     reason: str,
     label: str = "",
     note: str = "",
+    media_start: float | None = None,
+    media_end: float | None = None,
     by=None,
 ) -> Redaction:
-    """Hide [start, end) of a segment's text behind a label."""
+    """Hide [start, end) of a segment's text behind a label, and silence the
+    recording from ``media_start`` to ``media_end`` (seconds; both unset, the
+    segment's whole time range)."""
     testimony = _lock_testimony(segment.testimony_id)
     segment = Segment.objects.select_for_update().get(pk=segment.pk)
     _check_bounds(segment.text, start, end)
@@ -169,6 +175,7 @@ def segment_redact(
         raise ServiceError(
             _("unknown redaction reason %(reason)s") % {"reason": repr(reason)}
         )
+    check_media_range(testimony, media_start, media_end)
     redaction = Redaction.objects.create(
         segment=segment,
         start=start,
@@ -176,11 +183,93 @@ def segment_redact(
         reason=reason,
         label=label or default_label(reason, testimony.language),
         note=note,
+        media_start=media_start,
+        media_end=media_end,
         created_by=by,
     )
     _refresh_public_text(segment)
     # A label is public text too: it must not name what it hides.
     _hold_the_gate(testimony)
+    return redaction
+
+
+class MediaRangeRefused(ServiceError):
+    """A silenced range the archive refuses; ``field`` names the bad end."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_media_range(
+    testimony: Testimony, media_start: float | None, media_end: float | None
+) -> None:
+    """Refuse a silenced range that is not ``0 <= media_start < media_end``,
+    within the recording's duration where it is known; both ends or neither."""
+    if media_start is None and media_end is None:
+        return
+    if media_start is None or media_end is None:
+        given, missing = (
+            ("media_end", "media_start")
+            if media_start is None
+            else ("media_start", "media_end")
+        )
+        raise MediaRangeRefused(
+            missing,
+            _(
+                "%(missing)s is missing beside %(given)s: a silenced range gives "
+                "both media_start and media_end, or neither (then its segment's "
+                "whole range is silenced)"
+            )
+            % {"missing": missing, "given": given},
+        )
+    for name, value in (("media_start", media_start), ("media_end", media_end)):
+        if not math.isfinite(value):
+            raise MediaRangeRefused(
+                name,
+                _("%(field)s must be a finite number of seconds (got %(value)s)")
+                % {"field": name, "value": value},
+            )
+    if media_start < 0:
+        raise MediaRangeRefused(
+            "media_start",
+            _("media_start must be 0 seconds or more (got %(start)s)")
+            % {"start": f"{media_start:g}"},
+        )
+    if media_end <= media_start:
+        raise MediaRangeRefused(
+            "media_end",
+            _("media_end must come after media_start (%(end)s <= %(start)s)")
+            % {"end": f"{media_end:g}", "start": f"{media_start:g}"},
+        )
+    duration = testimony.media_duration
+    if duration is not None and media_end > duration:
+        raise MediaRangeRefused(
+            "media_end",
+            _(
+                "media_end lies beyond the end of the recording (%(end)s s > "
+                "%(duration)s s)"
+            )
+            % {"end": f"{media_end:g}", "duration": f"{duration:g}"},
+        )
+
+
+@transaction.atomic
+def redaction_set_media_range(
+    *,
+    redaction: Redaction,
+    media_start: float | None,
+    media_end: float | None,
+) -> Redaction:
+    """Place the time range a redaction silences; both None gives it back its
+    segment's whole range. Its text and label are unchanged."""
+    segment = Segment.objects.get(pk=redaction.segment_id)
+    testimony = _lock_testimony(segment.testimony_id)
+    check_media_range(testimony, media_start, media_end)
+    redaction = Redaction.objects.select_for_update().get(pk=redaction.pk)
+    redaction.media_start = media_start
+    redaction.media_end = media_end
+    redaction.save(update_fields=["media_start", "media_end"])
     return redaction
 
 
@@ -206,9 +295,12 @@ def consent_record(
     media: str,
     given_on: date,
     note: str = "",
+    form=None,
     by=None,
 ) -> ConsentRecord:
-    """Add a consent record; it is in force from this moment."""
+    """Add a consent record; it is in force from this moment. ``form``, a file
+    (the signed form), is kept in the consent forms' storage under a name made
+    by the server."""
     testimony = Testimony.objects.select_for_update().get(pk=testimony.pk)
     if scope not in ConsentRecord.Scope.values:
         raise ServiceError(
@@ -235,9 +327,21 @@ def consent_record(
         note=note,
         recorded_by=by,
     )
+    if testimony.status == Testimony.Status.PUBLISHED and gate.media_hits(
+        testimony, testimony.narrator, media
+    ):
+        # Consent is never refused: the testimony leaves publication instead,
+        # as after a change of narrator that would expose them.
+        testimony.status = Testimony.Status.IN_REVIEW
+        testimony.save(update_fields=["status", "updated_at"])
     # A withdrawal takes the testimony's words out of the index; consent
     # given again brings them back.
     search.sync_testimonies([testimony.pk])
+    if form:
+        # Last: nothing after it can fail in here, and an outer rollback is
+        # followed by stored_files_follow_the_transaction.
+        record.form.save(form.name or "", form, save=True)
+        discard_unless_committed(media_storage.consent_forms(), record.form.name)
     return record
 
 
@@ -288,7 +392,8 @@ def _consent_hold(testimony: Testimony, scope: str, *, note: str, by) -> None:
 
 # What ``testimony_update`` changes: a testimony's own fields. Status, the
 # publication date and the embargo have services of their own; the consent
-# history, segments and redactions too.
+# history, segments and redactions too; the recording and what was found of
+# it, ``testimony_media_attach``.
 TESTIMONY_EDITABLE_FIELDS = (
     "slug",
     "title",
@@ -299,9 +404,6 @@ TESTIMONY_EDITABLE_FIELDS = (
     "interviewer",
     "summary",
     "content_warnings",
-    "media",
-    "media_kind",
-    "media_duration",
     "curator_notes",
 )
 
@@ -476,6 +578,71 @@ def search_reindex(*, testimony_ids: Iterable[int]) -> None:
     """Rewrite the search entries of testimonies whose metadata changed in place:
     a title or summary edited in the admin, themes, job types, their names."""
     search.index_metadata(list(testimony_ids))
+
+
+# --- Media at the door ----------------------------------------------------------
+
+
+def testimony_media_attach(*, testimony: Testimony, file, by=None) -> Testimony:
+    """Take in a recording for a testimony: probed, stored under a server name,
+    and its kind, duration, digest and size recorded from what was read.
+
+    A refused file (``MediaRefused``) stores nothing and changes nothing. A
+    recording it replaces is deleted only once the change is committed; if
+    the change fails, the new file is deleted instead.
+    """
+    # Probed and stored before the row is locked: reading hours of sound must
+    # not hold the testimony.
+    ingested = media_storage.ingest(file)
+    try:
+        with transaction.atomic():
+            testimony = _lock_testimony(testimony.pk)
+            replaced = testimony.media.name
+            _check_redactions_fit(testimony, ingested.probed.duration)
+            testimony.media.name = ingested.name
+            testimony.media_kind = ingested.probed.kind
+            testimony.media_duration = ingested.probed.duration
+            testimony.media_sha256 = ingested.probed.sha256
+            testimony.media_size = ingested.probed.size
+            testimony.save(
+                update_fields=[
+                    "media",
+                    "media_kind",
+                    "media_duration",
+                    "media_sha256",
+                    "media_size",
+                    "updated_at",
+                ]
+            )
+            # A published testimony's recording passes the gate like its text
+            # (a video of an anonymous narrator, released with its picture).
+            _hold_the_gate(testimony)
+            discard_unless_committed(media_storage.originals(), ingested.name)
+            if replaced and replaced != ingested.name:
+                transaction.on_commit(
+                    lambda: media_storage.originals().delete(replaced)
+                )
+            return testimony
+    except BaseException:
+        media_storage.originals().delete(ingested.name)
+        raise
+
+
+def _check_redactions_fit(testimony: Testimony, duration: float) -> None:
+    """A new recording must hold every silenced range placed on the old one."""
+    placed = (
+        Redaction.objects.filter(segment__testimony=testimony, media_end__gt=duration)
+        .order_by("media_end")
+        .last()
+    )
+    if placed is not None:
+        raise ServiceError(
+            _(
+                "the recording lasts %(duration).1f s, but a redaction silences "
+                "it until %(end)s s; move that redaction first"
+            )
+            % {"duration": duration, "end": f"{placed.media_end:g}"}
+        )
 
 
 # --- Taxonomy ----------------------------------------------------------------

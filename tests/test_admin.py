@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from testimonies import search, services
-from testimonies.models import IdentityAccess, Narrator, Testimony
+from testimonies.models import IdentityAccess, Narrator, Redaction, Segment, Testimony
 
 from .factories import (
     JobTypeFactory,
@@ -65,11 +65,17 @@ def test_admin_publish_action_goes_through_the_publication_gate(
     assert testimony.status == Testimony.Status.IN_REVIEW
 
 
-def post_testimony_change(client, testimony, *, title=None, new_consent=None):
+def post_testimony_change(
+    client, testimony, *, title=None, new_consent=None, extra=None
+):
     """The change form of a testimony as the admin renders it, with edits."""
     url = reverse("admin:testimonies_testimony_change", args=[testimony.pk])
     form = client.get(url).context["adminform"].form
-    data = {name: form.initial.get(name, "") for name in form.fields if name != "media"}
+    data = {
+        name: form.initial.get(name, "")
+        for name in form.fields
+        if name != "media_upload"
+    }
     records = list(testimony.consent_records.order_by("pk"))
     data.update(
         {
@@ -92,6 +98,7 @@ def post_testimony_change(client, testimony, *, title=None, new_consent=None):
             data[f"consent_records-{new}-{key}"] = value
     if title is not None:
         data["title"] = title
+    data.update(extra or {})
     data = {k: v for k, v in data.items() if v is not None}
     return client.post(url, data)
 
@@ -295,15 +302,15 @@ LEAKS = {
 }
 # Fields that are never public: what they hold is the curators' own.
 PRIVATE = {"curator_notes"}
-# Fields that hold no text of their own: a code, a date, a number, a choice
-# among existing rows, a file.
-WITHOUT_TEXT = {"language", "recorded_on", "media_kind", "media_duration", "themes"}
+# Fields that hold no text of their own: a code, a date, a choice among
+# existing rows, a file (whose kind and duration are read from it, never typed).
+WITHOUT_TEXT = {"language", "recorded_on", "themes", "media_upload"}
 
 
 def test_every_field_of_the_change_form_is_accounted_for(client, curator, published):
     client.force_login(staff(curator))
     url = reverse("admin:testimonies_testimony_change", args=[published.pk])
-    fields = set(client.get(url).context["adminform"].form.fields) - {"media"}
+    fields = set(client.get(url).context["adminform"].form.fields)
     assert fields == set(LEAKS) | PRIVATE | WITHOUT_TEXT
 
 
@@ -437,3 +444,134 @@ def test_a_narrator_added_in_the_admin_gets_their_job_types(client, archivist):
     assert client.post(url, data).status_code == 302
     narrator = Narrator.objects.get(key="nouvelle-voix")
     assert list(narrator.job_types.all()) == [job]
+
+
+# --- Redactions: added, placed in the recording and lifted through the services ---
+
+
+@pytest.fixture
+def recorded_segment(db):
+    testimony = TestimonyFactory()
+    Testimony.objects.filter(pk=testimony.pk).update(
+        media="0123456789abcdef0123456789abcdef.wav",
+        media_kind="audio",
+        media_duration=90.0,
+    )
+    return services.segment_create(
+        testimony=testimony, start=30, end=45, speaker="narrator", text="Je suis Lina."
+    )
+
+
+def redaction_data(segment, **fields):
+    data = {
+        "segment": segment.pk,
+        "start": 8,
+        "end": 12,
+        "reason": "person",
+        "label": "",
+        "note": "",
+        "media_start": "",
+        "media_end": "",
+    }
+    data.update(fields)
+    return data
+
+
+def test_a_redaction_added_in_the_admin_is_placed_in_the_recording(
+    client, curator, recorded_segment
+):
+    client.force_login(staff(curator))
+    url = reverse("admin:testimonies_redaction_add")
+    form = client.get(url).context["adminform"].form
+    assert {"media_start", "media_end"} <= set(form.fields)
+
+    response = client.post(
+        url, redaction_data(recorded_segment, media_start="33.5", media_end="34.25")
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    redaction = Redaction.objects.get()
+    assert redaction.media_range() == (33.5, 34.25)
+    assert redaction.created_by == curator
+    # Through the service: the public text hides the words, the label defaulted.
+    segment = Segment.objects.get(pk=recorded_segment.pk)
+    assert "Lina" not in segment.public_text
+    assert redaction.label in segment.public_text
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"media_start": "20", "media_end": "12"}, "media_end", "doit venir après"),
+        ({"media_start": "85", "media_end": "91"}, "media_end", "90 s"),
+        ({"media_start": "20"}, "media_end", "media_end"),
+        ({"media_end": "20"}, "media_start", "media_start"),
+    ],
+)
+def test_a_silenced_range_the_services_refuse_is_shown_at_its_field(
+    client, curator, recorded_segment, fields, field, message
+):
+    client.force_login(staff(curator))
+    url = reverse("admin:testimonies_redaction_add")
+
+    response = client.post(url, redaction_data(recorded_segment, **fields))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors[field])
+    assert not Redaction.objects.exists()
+
+
+def test_the_admin_places_an_existing_redaction_and_nothing_else_of_it(
+    client, curator, recorded_segment
+):
+    redaction = services.segment_redact(
+        segment=recorded_segment, start=8, end=12, reason="person"
+    )
+    client.force_login(staff(curator))
+    url = reverse("admin:testimonies_redaction_change", args=[redaction.pk])
+    form = client.get(url).context["adminform"].form
+    # The span and its label are read-only: their public text has a service.
+    assert set(form.fields) == {"media_start", "media_end"}
+
+    response = client.post(url, {"media_start": "31", "media_end": "32.5"})
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    redaction.refresh_from_db()
+    assert redaction.media_range() == (31, 32.5)
+    assert (redaction.start, redaction.end) == (8, 12)
+
+
+def test_a_redaction_deleted_in_the_admin_is_lifted_through_the_service(
+    admin_client, recorded_segment
+):
+    # Curators and archivists delete nothing; a superuser may.
+    redaction = services.segment_redact(
+        segment=recorded_segment, start=8, end=12, reason="person"
+    )
+    url = reverse("admin:testimonies_redaction_delete", args=[redaction.pk])
+
+    response = admin_client.post(url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Redaction.objects.exists()
+    assert Segment.objects.get(pk=recorded_segment.pk).public_text == "Je suis Lina."
+
+
+def test_the_redaction_list_shows_what_each_silences(client, curator, recorded_segment):
+    services.segment_redact(
+        segment=recorded_segment,
+        start=0,
+        end=2,
+        reason="other",
+        media_start=30.5,
+        media_end=31,
+    )
+    services.segment_redact(segment=recorded_segment, start=8, end=12, reason="person")
+    client.force_login(staff(curator))
+
+    page = client.get(reverse("admin:testimonies_redaction_changelist"))
+
+    text = page.content.decode()
+    assert "30.5–31" in text
+    assert "30–45" in text

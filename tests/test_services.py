@@ -920,3 +920,149 @@ def test_a_refusal_reads_in_the_language_of_whoever_asked(
             given_on=dt.date(2000, 1, 1),
         )
     assert expected in str(caught.value)
+
+
+# --- The time range a redaction silences -------------------------------------------
+
+
+@pytest.fixture
+def recorded_segment():
+    """A segment of a testimony whose recording lasts 90 s."""
+    testimony = TestimonyFactory()
+    Testimony.objects.filter(pk=testimony.pk).update(
+        media="0123456789abcdef0123456789abcdef.wav",
+        media_kind="audio",
+        media_duration=90.0,
+    )
+    return services.segment_create(
+        testimony=testimony, start=30, end=45, speaker="narrator", text="Je suis Lina."
+    )
+
+
+def test_a_redaction_silences_the_range_it_is_given(recorded_segment):
+    redaction = services.segment_redact(
+        segment=recorded_segment,
+        start=8,
+        end=12,
+        reason="person",
+        media_start=33.25,
+        media_end=34.5,
+    )
+    redaction.refresh_from_db()
+    assert redaction.media_range() == (33.25, 34.5)
+
+
+def test_an_unplaced_redaction_silences_its_segments_whole_range(recorded_segment):
+    redaction = services.segment_redact(
+        segment=recorded_segment, start=8, end=12, reason="person"
+    )
+    redaction.refresh_from_db()
+    assert (redaction.media_start, redaction.media_end) == (None, None)
+    assert redaction.media_range() == (30, 45)
+
+
+@pytest.mark.parametrize(
+    ("media_start", "media_end", "field", "message"),
+    [
+        (-0.5, 2, "media_start", "media_start must be 0 seconds or more (got -0.5)"),
+        (20, 20, "media_end", "media_end must come after media_start (20 <= 20)"),
+        (20, 12.5, "media_end", "media_end must come after media_start (12.5 <= 20)"),
+        (
+            85,
+            90.5,
+            "media_end",
+            "media_end lies beyond the end of the recording (90.5 s > 90 s)",
+        ),
+        (12, None, "media_end", "media_end is missing beside media_start"),
+        (None, 12, "media_start", "media_start is missing beside media_end"),
+        (
+            float("nan"),
+            12,
+            "media_start",
+            "media_start must be a finite number of seconds",
+        ),
+    ],
+)
+def test_a_silenced_range_the_archive_refuses_names_its_field(
+    recorded_segment, media_start, media_end, field, message
+):
+    with pytest.raises(services.MediaRangeRefused) as refused:
+        services.segment_redact(
+            segment=recorded_segment,
+            start=8,
+            end=12,
+            reason="person",
+            media_start=media_start,
+            media_end=media_end,
+        )
+    assert refused.value.field == field
+    assert message in str(refused.value)
+    assert not Redaction.objects.exists()
+
+
+def test_the_recordings_end_bounds_a_range_only_where_it_is_known():
+    segment = services.segment_create(
+        testimony=TestimonyFactory(), start=0, end=5, speaker="narrator", text="Oui."
+    )
+    redaction = services.segment_redact(
+        segment=segment,
+        start=0,
+        end=3,
+        reason="other",
+        media_start=1000,
+        media_end=1001.5,
+    )
+    assert redaction.media_range() == (1000, 1001.5)
+
+
+def test_a_redaction_is_placed_and_given_back_its_segments_range(recorded_segment):
+    redaction = services.segment_redact(
+        segment=recorded_segment, start=8, end=12, reason="person"
+    )
+    public = Segment.objects.get(pk=recorded_segment.pk).public_text
+
+    services.redaction_set_media_range(
+        redaction=redaction, media_start=31, media_end=32.75
+    )
+    redaction.refresh_from_db()
+    assert redaction.media_range() == (31, 32.75)
+    # The text hidden is unchanged.
+    assert Segment.objects.get(pk=recorded_segment.pk).public_text == public
+
+    services.redaction_set_media_range(
+        redaction=redaction, media_start=None, media_end=None
+    )
+    redaction.refresh_from_db()
+    assert redaction.media_range() == (30, 45)
+
+
+def test_a_range_refused_on_an_edit_leaves_the_redaction_as_it_was(recorded_segment):
+    redaction = services.segment_redact(
+        segment=recorded_segment,
+        start=8,
+        end=12,
+        reason="person",
+        media_start=31,
+        media_end=32,
+    )
+    with pytest.raises(services.MediaRangeRefused) as refused:
+        services.redaction_set_media_range(
+            redaction=redaction, media_start=31, media_end=95
+        )
+    assert refused.value.field == "media_end"
+    redaction.refresh_from_db()
+    assert redaction.media_range() == (31, 32)
+
+
+def test_a_range_refusal_is_in_the_curators_language(recorded_segment):
+    with translation.override("fr"), pytest.raises(ServiceError) as refused:
+        services.segment_redact(
+            segment=recorded_segment,
+            start=8,
+            end=12,
+            reason="person",
+            media_start=5,
+            media_end=4,
+        )
+    assert "media_end" in str(refused.value)
+    assert "doit venir après" in str(refused.value)

@@ -59,13 +59,12 @@ def _seconds(value: float | None):
     return int(value) if float(value).is_integer() else value
 
 
-def media_file_name(testimony: Testimony, *, public: bool = False) -> str:
-    name = PurePosixPath(testimony.media.name).name
-    if public:
-        # A file's own name may carry the narrator's (a recorder's file named
-        # after them): the public copy is named after its testimony only.
-        suffix = PurePosixPath(name).suffix
-        name = testimony.slug + (suffix if _PLAIN_SUFFIX.fullmatch(suffix) else "")
+def media_file_name(testimony: Testimony) -> str:
+    """Where a testimony's recording is written beside the bundle: named after
+    the testimony, whose slug is permanent, so that a backup restored and
+    exported again names it the same (the stored name is the server's own)."""
+    suffix = PurePosixPath(testimony.media.name).suffix
+    name = testimony.slug + (suffix if _PLAIN_SUFFIX.fullmatch(suffix) else "")
     return f"media/{testimony.slug}/{name}"
 
 
@@ -260,7 +259,7 @@ class BundleExporter:
                 self.held_slugs.append(testimony.slug)
         if testimony.media and self.media_exported(testimony):
             media = {
-                "path": media_file_name(testimony, public=self.public),
+                "path": media_file_name(testimony),
                 "kind": testimony.media_kind,
             }
             _put(media, "duration", _seconds(testimony.media_duration))
@@ -334,6 +333,9 @@ class BundleExporter:
             "label": redaction.label,
         }
         _put(item, "note", redaction.note)
+        # Unset, the segment's range is silenced: the format says so by omission.
+        _put(item, "media_start", _seconds(redaction.media_start))
+        _put(item, "media_end", _seconds(redaction.media_end))
         return item
 
 

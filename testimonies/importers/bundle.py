@@ -7,12 +7,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import gate, search
+from ..media import storage as media_storage
+from ..media.commits import discard_unless_committed
+from ..media.probe import MediaRefused
 from ..models import (
     Appearance,
     ConsentRecord,
@@ -453,31 +454,15 @@ class _Importer:
             if hits:
                 raise BundleError(f"{path}.status", gate.refusal_text(hits))
         media = item.get("media")
-        # The column's bound; a name already taken in the storage gets a
-        # suffix that stays within it.
-        limit = Testimony._meta.get_field("media").max_length
         if media:
-            source = self.media_source(media["path"], f"{path}.media.path")
-            name = f"testimonies/{item['slug']}/{source.name}"
-            if len(name) > limit:
-                raise BundleError(
-                    f"{path}.media.path",
-                    f"stored as {name!r}, the media file's name would be longer "
-                    f"than {limit} characters",
-                )
+            self.take_in_media(testimony, media, f"{path}.media")
         # Resolved in the document's order: after status and media, which
         # come before appearances in a testimony.
         appearances = [
             (self.episode(a["episode"], f"{path}.appearances[{k}].episode"), a)
             for k, a in enumerate(item.get("appearances", []))
         ]
-        if media:
-            testimony.media_kind = media["kind"]
-            testimony.media_duration = media.get("duration")
-            with source.open("rb") as handle:
-                name = default_storage.save(name, File(handle), max_length=limit)
-            self.saved_files.append(name)
-            testimony.media.name = name
+        self.check_media_ranges(testimony, item, path)
         testimony.save()
         self.testimony_ids.append(testimony.pk)
         testimony.themes.set(themes)
@@ -491,6 +476,14 @@ class _Importer:
             )
             for c in item["consent"]
         )
+        if status == Testimony.Status.PUBLISHED:
+            # The release in force, as the archive reads it once recorded.
+            consent = testimony.consent_in_force()
+            hits = gate.media_hits(
+                testimony, narrator, consent.media if consent else None
+            )
+            if hits:
+                raise BundleError(f"{path}.status", gate.refusal_text(hits))
         Appearance.objects.bulk_create(
             Appearance(
                 testimony=testimony,
@@ -513,6 +506,8 @@ class _Importer:
                             end=r["end"],
                             reason=r["reason"],
                             label=label,
+                            media_start=r.get("media_start"),
+                            media_end=r.get("media_end"),
                             note=r.get("note", ""),
                         )
                         for r, label in reds
@@ -523,6 +518,55 @@ class _Importer:
         self.report.created["segments"] = self.report.created.get("segments", 0) + len(
             segment_rows
         )
+
+    def take_in_media(self, testimony: Testimony, media: dict, path: str) -> None:
+        """Probe and store the recording beside the bundle, as the admin's
+        upload is: what it is and how long it lasts are read from it."""
+        relative = media["path"]
+        source = self.media_source(relative, f"{path}.path")
+        try:
+            ingested = media_storage.ingest(source)
+        except MediaRefused as refused:
+            reason = " ".join(str(message) for message in refused.messages)
+            raise BundleError(
+                f"{path}.path", f"media file {relative!r} is refused: {reason}"
+            ) from refused
+        self.saved_files.append(ingested.name)
+        probed = ingested.probed
+        if probed.kind != media["kind"]:
+            raise BundleError(
+                f"{path}.kind",
+                f"declared {media['kind']!r}, but media file {relative!r} is "
+                f"{probed.kind!r}: the kind is read from its streams",
+            )
+        declared = media.get("duration")
+        if declared is not None and abs(declared - probed.duration) > (
+            DURATION_TOLERANCE
+        ):
+            raise BundleError(
+                f"{path}.duration",
+                f"declared {_show_seconds(declared)} s, but media file "
+                f"{relative!r} lasts {_show_seconds(probed.duration)} s",
+            )
+        testimony.media.name = ingested.name
+        testimony.media_kind = probed.kind
+        testimony.media_duration = probed.duration
+        testimony.media_sha256 = probed.sha256
+        testimony.media_size = probed.size
+
+    def check_media_ranges(self, testimony: Testimony, item: dict, path: str) -> None:
+        """Silenced ranges lie within the recording as it was read."""
+        duration = testimony.media_duration
+        if duration is None:
+            return
+        for k, red in enumerate(item.get("redactions", [])):
+            end = red.get("media_end")
+            if end is not None and end > duration:
+                raise BundleError(
+                    f"{path}.redactions[{k}].media_end",
+                    f"beyond the end of the recording ({_show_seconds(end)} > "
+                    f"{_show_seconds(duration)} s)",
+                )
 
     def media_source(self, relative: str, path: str) -> Path:
         if self.base_dir is None:
@@ -538,6 +582,15 @@ class _Importer:
         self.import_narrators()
         self.import_testimonies()
         return self.report
+
+
+# How far a declared duration may stand from the one read from the media:
+# beyond it, the bundle names another recording than the file it carries.
+DURATION_TOLERANCE = 1.0  # seconds
+
+
+def _show_seconds(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def _compare_translated(path: str, what: str, stored, values: dict) -> None:
@@ -600,11 +653,16 @@ def bundle_import(
     importer = _Importer(data, base_dir, now or timezone.now())
     try:
         with transaction.atomic():
-            return importer.run()
+            report = importer.run()
+            # Within an outer transaction, one that rolls back later does too
+            # (see media.commits).
+            for name in importer.saved_files:
+                discard_unless_committed(media_storage.originals(), name)
+            return report
     except BaseException:
         # Media files are not transactional: take back what was written.
         for name in importer.saved_files:
-            default_storage.delete(name)
+            media_storage.originals().delete(name)
         raise
 
 

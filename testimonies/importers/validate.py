@@ -329,6 +329,19 @@ def _problem(error: ValidationError, prefix: PathParts = ()) -> _Problem:
     if keyword == "required":
         missing = next(k for k in error.validator_value if k not in value)
         return _Problem(path, f"required key {_quote(missing)} is missing")
+    if keyword == "dependentRequired":
+        given, missing = next(
+            (key, need)
+            for key, needs in error.validator_value.items()
+            if key in value
+            for need in needs
+            if need not in value
+        )
+        return _Problem(
+            (*path, given),
+            f"needs {_quote(missing)} beside it: a silenced range gives both "
+            "ends, or neither",
+        )
     if keyword == "not" and "required" in error.validator_value:
         # The schema's `not` applies to objects only, so `value` is one.
         keys = error.validator_value["required"]
@@ -609,8 +622,11 @@ def _segments(segments: list, path: PathParts) -> Iterator[_Problem]:
 
 
 def _redactions(testimony: dict, path: PathParts, segments: list) -> Iterator[_Problem]:
+    media = testimony.get("media")
+    duration = media.get("duration") if isinstance(media, dict) else None
     for index, redaction in _objects(testimony, "redactions"):
         redaction_path = (*path, "redactions", index)
+        yield from _media_range(redaction, redaction_path, duration)
         number = redaction.get("segment")
         if not _is_int(number) or number < 0:
             continue
@@ -634,6 +650,24 @@ def _redactions(testimony: dict, path: PathParts, segments: list) -> Iterator[_P
                 (*redaction_path, "end"),
                 f"beyond the segment's text ({end} > {len(text)})",
             )
+
+
+def _media_range(redaction: dict, path: PathParts, duration: Any) -> Iterator[_Problem]:
+    """The silenced range: after its start, within the media's declared
+    duration (the importer also holds it to the duration read from the file)."""
+    start, end = redaction.get("media_start"), redaction.get("media_end")
+    if not _is_time(end):
+        return
+    if _is_time(start) and end <= start:
+        yield _Problem(
+            (*path, "media_end"),
+            f"must be after media_start ({_show(end)} <= {_show(start)})",
+        )
+    elif _is_time(duration) and end > duration:
+        yield _Problem(
+            (*path, "media_end"),
+            f"beyond the media's duration ({_show(end)} > {_show(duration)})",
+        )
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

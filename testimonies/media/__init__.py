@@ -2,5 +2,6 @@
 
 ``probe`` reads what a file is, ``render`` makes a rendition (silences,
 disguise, no metadata), ``disguise`` transforms a voice, ``storage`` keeps the
-files apart and names them.
+files apart, ``names`` names them and their places (light enough for the
+models), ``commits`` takes back a file whose rows were rolled back.
 """

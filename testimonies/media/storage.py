@@ -2,13 +2,11 @@
 
 Three named entries of ``STORAGES`` (see ``archive/settings.py``): folders of
 ``MEDIA_ROOT`` that no URL serves, or prefixes of a private S3 bucket. Every
-stored name is made here, at random: it tells nothing of the narrator, nor of
-the name the file came with.
+stored name is made by ``names.server_name``, at random: it tells nothing of
+the narrator, nor of the name the file came with.
 """
 
 import os
-import re
-import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -20,26 +18,15 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
+from .names import (  # noqa: F401 (named here for the callers of storage)
+    CONSENT_FORMS,
+    EXTENSIONS,
+    ORIGINALS,
+    RENDITIONS,
+    server_name,
+)
 from .probe import Probed, probe
 from .render import render, rendition_state
-
-ORIGINALS = "media-originals"
-RENDITIONS = "media-renditions"
-CONSENT_FORMS = "consent-forms"
-
-# The extension of a stored original, after the container that was read.
-EXTENSIONS = {
-    "wav": ".wav",
-    "w64": ".w64",
-    "aiff": ".aiff",
-    "flac": ".flac",
-    "mp3": ".mp3",
-    "aac": ".aac",
-    "ogg": ".ogg",
-    "mov": ".mp4",
-    "matroska": ".mkv",
-    "avi": ".avi",
-}
 
 
 def originals() -> Storage:
@@ -94,13 +81,6 @@ class PrivateFileSystemStorage(FileSystemStorage):
         finally:
             os.unlink(temporary)
         return str(name).replace("\\", "/")
-
-
-def server_name(extension: str) -> str:
-    """A fresh random name with ``extension`` (e.g. ".ogg")."""
-    if not re.fullmatch(r"\.[a-z0-9]{1,5}", extension):
-        raise ValueError(f"Not a file extension: {extension!r}")
-    return secrets.token_hex(16) + extension
 
 
 def signed_url(storage: Storage, name: str) -> str | None:

@@ -18,6 +18,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from archive.settings import media_storages
 from testimonies.exporters.bundle import bundle_export
 from testimonies.gate import fold
 from testimonies.importers.bundle import bundle_import, bundle_import_file
@@ -40,13 +41,15 @@ from testimonies.models import (
 )
 from testimonies.querysets import Tier
 from testimonies.redaction import default_label
+from tests.media.signals import recording_bytes
 
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2024, 6, 1, 12, 30, 15, 250000, tzinfo=UTC)
 LATER = datetime(2025, 1, 1, tzinfo=UTC)
-VIDEO = b"\x00\x00\x00\x18ftypmp42 fake video"
-AUDIO = b"ID3\x03\x00 fake audio"
+# Real recordings, a second long: the importer reads what each file is.
+VIDEO = recording_bytes("video")
+OTHER_VIDEO = recording_bytes("video", seed=1)
 PRIVATE_KEYS = {
     "private",
     "reference_code",
@@ -142,7 +145,7 @@ def rich_bundle() -> dict:
                     "note": "Accord élargi.",
                 },
             ],
-            "media": {"path": "media/ines.mp4", "kind": "video", "duration": 1834.5},
+            "media": {"path": "media/ines.mp4", "kind": "video", "duration": 1},
             "appearances": [
                 {"episode": "invisibles/episode-1", "start": 12.25, "end": 30.5},
                 {
@@ -180,6 +183,9 @@ def rich_bundle() -> dict:
                     "reason": "employer",
                     "label": "[plateforme]",
                     "note": "Nom de l'entreprise.",
+                    # Placed by a curator in the recording (a second long).
+                    "media_start": 0.25,
+                    "media_end": 0.875,
                 },
                 # Overlapping: merged under the label of the first.
                 {"segment": 1, "start": 22, "end": 36, "reason": "other"},
@@ -227,7 +233,7 @@ def rich_bundle() -> dict:
 def write_rich_bundle(folder: Path) -> Path:
     (folder / "media").mkdir(parents=True)
     (folder / "media" / "ines.mp4").write_bytes(VIDEO)
-    (folder / "media" / "sans-image.mp4").write_bytes(AUDIO)
+    (folder / "media" / "sans-image.mp4").write_bytes(OTHER_VIDEO)
     path = folder / "bundle.json"
     path.write_text(json.dumps(rich_bundle(), ensure_ascii=False), "utf-8")
     return path
@@ -275,9 +281,16 @@ def occurs(term: str, text: str) -> bool:
 
 @pytest.fixture
 def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media-root")
-    Path(settings.MEDIA_ROOT).mkdir()
-    return Path(settings.MEDIA_ROOT)
+    root = tmp_path / "media-root"
+    settings.MEDIA_ROOT = str(root)
+    settings.STORAGES = {**settings.STORAGES, **media_storages({}, root)}
+    root.mkdir()
+    return root
+
+
+def probed_duration(slug: str) -> float:
+    """The duration read from a testimony's recording when it was taken in."""
+    return Testimony.objects.get(slug=slug).media_duration
 
 
 @pytest.fixture
@@ -314,13 +327,22 @@ def test_full_export_imported_into_an_empty_archive_exports_the_same_document(
     assert len(first["testimonies"]) == len(rich_archive["testimonies"])
     assert len(first["narrators"]) == len(rich_archive["narrators"])
     rich = next(t for t in second["testimonies"] if t["slug"] == "une-voix-enregistree")
+    # Named after the testimony, whose slug is permanent: the stored name is
+    # the server's, new at each import.
     assert rich["media"] == {
-        "path": "media/une-voix-enregistree/ines.mp4",
+        "path": "media/une-voix-enregistree/une-voix-enregistree.mp4",
         "kind": "video",
-        "duration": 1834.5,
+        "duration": probed_duration("une-voix-enregistree"),
     }
+    assert rich["media"]["duration"] == pytest.approx(1, abs=0.1)
     assert rich["embargo_until"] == "2024-04-01T00:00:00Z"
     assert rich["published_at"] == "2024-03-01T07:00:00.125000Z"
+    # A placed range travels; an unplaced one is left out (its segment's).
+    placed, *unplaced = rich["redactions"]
+    assert (placed["media_start"], placed["media_end"]) == (0.25, 0.875)
+    assert unplaced and not any(
+        "media_start" in r or "media_end" in r for r in unplaced
+    )
     with Testimony.objects.get(slug="une-voix-enregistree").media.open("rb") as media:
         assert media.read() == VIDEO
 
@@ -517,7 +539,7 @@ def test_public_export_carries_media_only_where_the_release_allows(rich_archive)
     assert exported["une-voix-enregistree"]["media"] == {
         "path": "media/une-voix-enregistree/une-voix-enregistree.mp4",
         "kind": "video",
-        "duration": 1834.5,
+        "duration": probed_duration("une-voix-enregistree"),
     }
     # Released as audio only, a video is not shown.
     assert "media" not in exported["un-son-sans-image"]
@@ -596,6 +618,12 @@ def transcripts(draw):
             label = draw(st.sampled_from((None, "[retiré]", "[x]")))
             if label:
                 redaction["label"] = label
+            if draw(st.booleans()):
+                silenced_from = draw(st.floats(0, 1e6))
+                redaction["media_start"] = silenced_from
+                redaction["media_end"] = draw(
+                    st.floats(silenced_from, 2e6, exclude_min=True)
+                )
             redactions.append(redaction)
         clock += draw(st.floats(0, 1e6, allow_nan=False, allow_infinity=False))
         length = draw(st.floats(0, 1e4, allow_nan=False, allow_infinity=False))
@@ -678,7 +706,8 @@ def test_export_command_writes_the_file_atomically(tmp_path, rich_archive):
     assert json.loads(target.read_text("utf-8")) == bundle_export(public=False)
     assert sorted(p.name for p in target.parent.iterdir()) == ["archive.json", "media"]
     assert not list(target.parent.rglob("*.partial"))
-    assert (target.parent / "media/une-voix-enregistree/ines.mp4").read_bytes() == VIDEO
+    copied = target.parent / "media/une-voix-enregistree/une-voix-enregistree.mp4"
+    assert copied.read_bytes() == VIDEO
     assert "(full backup, private fields included)" in out.getvalue()
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from archive.settings import media_storages
 from testimonies import gate
 from testimonies.importers.bundle import (
     bundle_import,
@@ -25,6 +26,7 @@ from testimonies.importers.bundle import (
 )
 from testimonies.importers.validate import BundleError
 from testimonies.management.commands.seed_demo import DEMO_BUNDLE
+from testimonies.media import storage
 from testimonies.models import (
     Appearance,
     ConsentRecord,
@@ -37,6 +39,7 @@ from testimonies.models import (
     Testimony,
     Theme,
 )
+from tests.media.signals import recording_bytes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -56,7 +59,10 @@ ARCHIVE_MODELS = (
 )
 KARIM_CODE = "Q5RZ-NNBX-W9ZM-MATD"
 CAMILLE_CODE = "CS3V-5TJ2-R5QM-KHPB"
-AUDIO = b"ID3\x03\x00fake audio of a testimony"
+# Real recordings, a second long: the importer reads what each file is.
+AUDIO = recording_bytes("audio")
+VOICE = recording_bytes("audio", seed=1)
+VIDEO = recording_bytes("video")
 
 
 def code_hash(code: str) -> str:
@@ -208,7 +214,7 @@ def incoming_bundle() -> dict:
             "consent": [
                 {"scope": "public", "media": "audio", "given_on": "2024-01-10"}
             ],
-            "media": {"path": "media/voix.mp3", "kind": "audio", "duration": 62.5},
+            "media": {"path": "media/voix.mp3", "kind": "audio", "duration": 1},
             "appearances": [
                 {"episode": "invisibles/episode-3", "start": 12, "end": 40}
             ],
@@ -304,6 +310,13 @@ def stored_files() -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
+def stored_as(*slugs: str) -> list[str]:
+    """Where the recordings of these testimonies are kept: the originals' folder."""
+    return sorted(
+        f"originals/{Testimony.objects.get(slug=slug).media.name}" for slug in slugs
+    )
+
+
 def snapshot() -> dict:
     """Every row of the archive's tables and every stored media file."""
     state: dict = {
@@ -326,10 +339,12 @@ def counts() -> dict[str, int]:
 
 @pytest.fixture
 def media_root(settings, tmp_path):
-    """A media storage of this test's own."""
-    settings.MEDIA_ROOT = str(tmp_path / "media-root")
-    Path(settings.MEDIA_ROOT).mkdir()
-    return Path(settings.MEDIA_ROOT)
+    """Media storages of this test's own."""
+    root = tmp_path / "media-root"
+    settings.MEDIA_ROOT = str(root)
+    settings.STORAGES = {**settings.STORAGES, **media_storages({}, root)}
+    root.mkdir()
+    return root
 
 
 @pytest.fixture
@@ -516,21 +531,29 @@ def test_legal_identity_is_encrypted_at_rest(demo, media_root):
 # --- Media ---------------------------------------------------------------------
 
 
+SERVER_NAME = re.compile(r"[0-9a-f]{32}\.wav")
+
+
 def test_media_beside_the_bundle_is_stored_with_its_testimony(tmp_path, existing):
     folder = tmp_path / "incoming"
-    put_media(folder, "media/voix.mp3", b"the narrator's voice")
+    put_media(folder, "media/voix.mp3", VOICE)
 
     bundle_import_file(write_bundle(folder, incoming_bundle()), now=NOW)
 
     testimony = Testimony.objects.get(slug="la-pluie-encore")
-    assert testimony.media.name == "testimonies/la-pluie-encore/voix.mp3"
-    assert (testimony.media_kind, testimony.media_duration) == ("audio", 62.5)
+    # Under a name of the server's, after the container read (WAV, whatever
+    # the file was called), in the originals' storage.
+    assert SERVER_NAME.fullmatch(testimony.media.name)
+    assert storage.originals().exists(testimony.media.name)
+    assert (testimony.media_kind, testimony.media_duration) == ("audio", 1.0)
+    assert testimony.media_sha256 == hashlib.sha256(VOICE).hexdigest()
+    assert testimony.media_size == len(VOICE)
     with testimony.media.open("rb") as stored:
-        assert stored.read() == b"the narrator's voice"
-    # Without a duration in the bundle, none is stored.
+        assert stored.read() == VOICE
+    # Without a duration in the bundle, the one read from the media is stored.
     earlier = Testimony.objects.get(slug="livrer-sous-la-pluie")
-    assert earlier.media.name == "testimonies/livrer-sous-la-pluie/pluie.mp3"
-    assert earlier.media_duration is None
+    assert SERVER_NAME.fullmatch(earlier.media.name)
+    assert earlier.media_duration == 1.0
     assert Testimony.objects.get(slug="les-images").media.name == ""
 
 
@@ -556,27 +579,83 @@ def test_stored_media_of_an_earlier_testimony_is_deleted_when_a_later_one_fails(
 
     assert caught.value.path == "testimonies[1].status"
     # The first testimony's file was written before the second one failed ...
-    assert "testimonies/la-pluie-encore/voix.mp3" in seen_while_importing[-1]
+    assert len(seen_while_importing[-1]) == len(before["files"]) + 1
     # ... and taken back with everything else.
     assert not Testimony.objects.filter(slug="la-pluie-encore").exists()
     assert snapshot() == before
 
 
-def test_media_never_overwrites_a_file_already_in_the_storage(tmp_path, existing):
-    stale = Path(settings.MEDIA_ROOT) / "testimonies/la-pluie-encore/voix.mp3"
-    stale.parent.mkdir(parents=True)
+def test_media_never_overwrites_a_file_already_in_the_storage(
+    tmp_path, existing, monkeypatch
+):
+    # The server's next name is already taken (a random name met twice).
+    taken = "0" * 32 + ".wav"
+    monkeypatch.setattr(storage, "server_name", lambda extension: taken)
+    stale = Path(settings.MEDIA_ROOT) / "originals" / taken
     stale.write_bytes(b"left by someone else")
     folder = tmp_path / "incoming"
-    put_media(folder, "media/voix.mp3", b"the narrator's voice")
+    put_media(folder, "media/voix.mp3", VOICE)
 
     bundle_import_file(write_bundle(folder, incoming_bundle()), now=NOW)
 
     media = Testimony.objects.get(slug="la-pluie-encore").media
-    assert media.name != "testimonies/la-pluie-encore/voix.mp3"
-    assert media.name.startswith("testimonies/la-pluie-encore/voix_")
+    assert media.name != taken
+    assert media.name.startswith("0" * 32 + "_")
     with media.open("rb") as stored:
-        assert stored.read() == b"the narrator's voice"
+        assert stored.read() == VOICE
     assert stale.read_bytes() == b"left by someone else"
+
+
+def test_media_over_the_size_limit_is_refused_and_nothing_is_kept(
+    tmp_path, existing, settings
+):
+    settings.ARCHIVE_MEDIA_MAX_BYTES = len(VOICE) - 1
+    folder = tmp_path / "incoming"
+    put_media(folder, "media/voix.mp3", VOICE)
+    before = snapshot()
+
+    with pytest.raises(BundleError) as caught:
+        bundle_import_file(write_bundle(folder, incoming_bundle()), now=NOW)
+
+    assert caught.value.path == "testimonies[0].media.path"
+    assert "media file 'media/voix.mp3' is refused: The file is too large" in (
+        caught.value.message
+    )
+    assert str(len(VOICE)) in caught.value.message
+    assert snapshot() == before
+
+
+def test_a_silenced_range_is_stored_with_its_redaction(tmp_path, existing):
+    folder = tmp_path / "incoming"
+    put_media(folder, "media/voix.mp3", VOICE)
+    data = incoming_bundle()
+    data["testimonies"][0]["redactions"][0].update(media_start=0.25, media_end=1)
+
+    bundle_import_file(write_bundle(folder, data), now=NOW)
+
+    placed = Redaction.objects.get(segment__testimony__slug="la-pluie-encore")
+    assert (placed.media_start, placed.media_end) == (0.25, 1.0)
+    assert placed.media_range() == (0.25, 1.0)
+    # Without them, a redaction silences its segment's whole range.
+    unplaced = Redaction.objects.filter(segment__testimony__slug="les-images")[0]
+    assert (unplaced.media_start, unplaced.media_end) == (None, None)
+    assert unplaced.media_range() == (unplaced.segment.start, unplaced.segment.end)
+
+
+def test_a_long_file_name_is_stored_under_a_short_name_of_the_servers(
+    tmp_path, existing
+):
+    folder = tmp_path / "incoming"
+    relative = "media/" + "v" * 240 + ".mp3"
+    put_media(folder, relative)
+    data = incoming_bundle()
+    data["testimonies"][0]["media"]["path"] = relative
+
+    bundle_import_file(write_bundle(folder, data), now=NOW)
+
+    assert SERVER_NAME.fullmatch(
+        Testimony.objects.get(slug="la-pluie-encore").media.name
+    )
 
 
 def test_media_needs_the_bundles_folder(existing):
@@ -694,10 +773,42 @@ def media_absolute(data, folder, outside):
     data["testimonies"][0]["media"]["path"] = str(folder / "media" / "voix.mp3")
 
 
-def media_name_too_long_to_store(data, folder, outside):
-    relative = "media/" + "v" * 240 + ".mp3"
-    put_media(folder, relative)
-    data["testimonies"][0]["media"]["path"] = relative
+def silenced(start, end, *, testimony=0):
+    """A mutation giving the testimony's first redaction a silenced range;
+    None leaves that end out."""
+
+    def mutate(data, folder, outside):
+        redaction = data["testimonies"][testimony]["redactions"][0]
+        for key, value in (("media_start", start), ("media_end", end)):
+            if value is not None:
+                redaction[key] = value
+
+    return mutate
+
+
+def silenced_beyond_the_probed_recording(data, folder, outside):
+    # The bundle declares no duration: the one read from the file holds.
+    del data["testimonies"][0]["media"]["duration"]
+    silenced(0.25, 1.5)(data, folder, outside)
+
+
+def media_not_a_recording(data, folder, outside):
+    put_media(folder, "media/notes.mp3", b"ID3\x03\x00 words, not sound")
+    data["testimonies"][0]["media"]["path"] = "media/notes.mp3"
+
+
+def media_cut_off(data, folder, outside):
+    put_media(folder, "media/cut.wav", AUDIO[: len(AUDIO) // 2])
+    data["testimonies"][0]["media"]["path"] = "media/cut.wav"
+
+
+def media_video_declared_audio(data, folder, outside):
+    put_media(folder, "media/film.mp4", VIDEO)
+    data["testimonies"][0]["media"]["path"] = "media/film.mp4"
+
+
+def media_audio_declared_video(data, folder, outside):
+    data["testimonies"][0]["media"]["kind"] = "video"
 
 
 def nan_in_a_segment(data, folder, outside):
@@ -931,10 +1042,56 @@ CASES = {
         "testimonies[0].media.path",
         "media file '.' not found beside the bundle",
     ),
-    "media-name-too-long-to-store": Case(
-        media_name_too_long_to_store,
+    "silenced-beyond-the-declared-duration": Case(
+        silenced(0.5, 1.25),
+        "testimonies[0].redactions[0].media_end",
+        "beyond the media's duration (1.25 > 1)",
+    ),
+    "silenced-beyond-the-recording-read": Case(
+        silenced_beyond_the_probed_recording,
+        "testimonies[0].redactions[0].media_end",
+        "beyond the end of the recording (1.5 > 1 s)",
+    ),
+    "silenced-range-ending-before-it-starts": Case(
+        silenced(0.75, 0.25),
+        "testimonies[0].redactions[0].media_end",
+        "must be after media_start (0.25 <= 0.75)",
+    ),
+    "silenced-range-start-alone": Case(
+        silenced(0.25, None),
+        "testimonies[0].redactions[0].media_start",
+        'needs "media_end" beside it',
+    ),
+    "silenced-range-end-alone": Case(
+        silenced(None, 0.5, testimony=1),
+        "testimonies[1].redactions[0].media_end",
+        'needs "media_start" beside it',
+    ),
+    "media-not-a-recording": Case(
+        media_not_a_recording,
         "testimonies[0].media.path",
-        "the media file's name would be longer than 255 characters",
+        "media file 'media/notes.mp3' is refused: The file is not an audio or "
+        "video recording that can be read.",
+    ),
+    "media-cut-off": Case(
+        media_cut_off,
+        "testimonies[0].media.path",
+        "media file 'media/cut.wav' is refused: The file is cut off",
+    ),
+    "media-video-declared-audio": Case(
+        media_video_declared_audio,
+        "testimonies[0].media.kind",
+        "declared 'audio', but media file 'media/film.mp4' is 'video'",
+    ),
+    "media-audio-declared-video": Case(
+        media_audio_declared_video,
+        "testimonies[0].media.kind",
+        "declared 'video', but media file 'media/voix.mp3' is 'audio'",
+    ),
+    "media-duration-other-than-the-files": Case(
+        change("testimonies", 0, "media", "duration", value=2.5),
+        "testimonies[0].media.duration",
+        "declared 2.5 s, but media file 'media/voix.mp3' lasts 1 s",
     ),
     # What the file itself holds
     "json-with-nan": Case(
@@ -1048,10 +1205,7 @@ def test_incoming_bundle_is_valid_on_top_of_the_existing_one(tmp_path, existing)
     }
     assert report.created["testimonies"] == 2
     assert Testimony.objects.get(slug="la-pluie-encore").published_at == NOW
-    assert stored_files() == [
-        "testimonies/la-pluie-encore/voix.mp3",
-        "testimonies/livrer-sous-la-pluie/pluie.mp3",
-    ]
+    assert stored_files() == stored_as("la-pluie-encore", "livrer-sous-la-pluie")
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
@@ -1061,7 +1215,7 @@ def test_malformed_bundle_names_its_first_bad_value_and_changes_nothing(
     folder = tmp_path / "incoming"
     outside = tmp_path / "outside"
     put_media(folder, "media/voix.mp3")
-    put_media(outside, "secret.mp3", b"not for the archive")
+    put_media(outside, "secret.mp3", VOICE)
     data = incoming_bundle()
     raw = case.mutate(data, folder, outside)
     path = write_bundle(folder, data if raw is None else raw)
@@ -1169,7 +1323,7 @@ def test_nothing_of_a_valid_first_testimony_is_kept_when_the_second_fails(
     assert not Narrator.objects.filter(key="camille-r").exists()
     assert not JobType.objects.filter(slug="micro-tasker").exists()
     assert not Episode.objects.filter(slug="episode-3").exists()
-    assert stored_files() == ["testimonies/livrer-sous-la-pluie/pluie.mp3"]
+    assert stored_files() == stored_as("livrer-sous-la-pluie")
 
 
 def test_a_bundle_imported_twice_is_refused_the_second_time(tmp_path, existing):

@@ -222,6 +222,27 @@ def duplicate_job_type_slug(bundle):
     bundle["job_types"][1]["slug"] = "courier"
 
 
+def silenced(index: int, start, end):
+    """A mutation giving redaction ``index`` of the first testimony a silenced
+    range; None leaves that end out."""
+
+    def mutate(bundle):
+        redaction = t0(bundle)["redactions"][index]
+        for key, value in (("media_start", start), ("media_end", end)):
+            if value is not None:
+                redaction[key] = value
+
+    return mutate
+
+
+def with_duration(seconds, then):
+    def mutate(bundle):
+        t0(bundle)["media"]["duration"] = seconds
+        return then(bundle)
+
+    return mutate
+
+
 def duplicate_narrator_key(bundle):
     bundle["narrators"][1]["key"] = "moderator-dublin"
 
@@ -723,6 +744,24 @@ def test_references_the_database_may_resolve_are_left_to_the_importer():
     validate_bundle(bundle)
 
 
+def test_silenced_ranges_within_the_declared_duration_are_accepted():
+    bundle = valid_bundle()
+    t0(bundle)["media"]["duration"] = 41.25
+    t0(bundle)["redactions"][0].update(media_start=0, media_end=13.5)
+    t0(bundle)["redactions"][1].update(media_start=30.5, media_end=41.25)
+    validate_bundle(bundle)
+    Draft202012Validator(json.loads(validate.SCHEMA_PATH.read_text("utf-8"))).validate(
+        bundle
+    )
+
+
+def test_the_schema_alone_refuses_one_end_of_a_silenced_range():
+    bundle = valid_bundle()
+    t0(bundle)["redactions"][0]["media_end"] = 13.5
+    schema = json.loads(validate.SCHEMA_PATH.read_text("utf-8"))
+    assert not Draft202012Validator(schema).is_valid(bundle)
+
+
 def test_equal_starts_and_same_day_consents_are_accepted():
     bundle = valid_bundle()
     t0(bundle)["segments"][2]["start"] = 12.5
@@ -862,6 +901,47 @@ EXACT_CASES = [
         "redaction-end-beyond-its-column",
         setter("testimonies", 0, "redactions", 0, "end", value=2**31),
         "testimonies[0].redactions[0].end: must be at most 2147483647, not 2147483648",
+    ),
+    # The silenced range of a redaction (the testimony's media declares no
+    # duration, the second one declares 60 s below).
+    (
+        "media-range-ends-before-it-starts",
+        silenced(0, 20.5, 12),
+        "testimonies[0].redactions[0].media_end: must be after media_start "
+        "(12 <= 20.5)",
+    ),
+    (
+        "media-range-of-no-length",
+        silenced(0, 12, 12),
+        "testimonies[0].redactions[0].media_end: must be after media_start (12 <= 12)",
+    ),
+    (
+        "media-range-beyond-the-declared-duration",
+        with_duration(60, silenced(1, 58, 61.5)),
+        "testimonies[0].redactions[1].media_end: beyond the media's duration "
+        "(61.5 > 60)",
+    ),
+    (
+        "media-range-start-alone",
+        silenced(0, 12, None),
+        'testimonies[0].redactions[0].media_start: needs "media_end" beside it: '
+        "a silenced range gives both ends, or neither",
+    ),
+    (
+        "media-range-end-alone",
+        silenced(1, None, 12),
+        'testimonies[0].redactions[1].media_end: needs "media_start" beside it: '
+        "a silenced range gives both ends, or neither",
+    ),
+    (
+        "media-range-negative-start",
+        silenced(0, -1, 12),
+        "testimonies[0].redactions[0].media_start: must be a number >= 0, not -1",
+    ),
+    (
+        "media-range-not-a-number",
+        silenced(0, "12", 14),
+        'testimonies[0].redactions[0].media_start: must be a number >= 0, not "12"',
     ),
     # Reference codes that normalise to too little, or to more than letters
     # and digits; the message never repeats the code.

@@ -4,6 +4,8 @@ Everything is made here from numpy and PyAV, the same for the same arguments:
 no recording is committed.
 """
 
+import functools
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -180,3 +182,23 @@ def write_mp3_with_cover(path: Path, samples, rate: int, metadata: dict) -> Path
             output.mux(packet)
         _encode_audio(output, sound, samples, rate)
     return path
+
+
+@functools.cache
+def recording_bytes(kind: str = "audio", seconds: float = 1.0, seed: int = 0) -> bytes:
+    """The bytes of a small real recording: speech-like sound in WAV, or a
+    moving picture with a tone in MP4 (``kind="video"``)."""
+    rate = 16_000
+    with tempfile.TemporaryDirectory() as folder:
+        if kind == "video":
+            path = write_video(
+                Path(folder) / "v.mp4",
+                tone(seconds, rate, 220.0 + 110 * seed),
+                rate,
+                seconds=seconds,
+            )
+        else:
+            path = write_audio(
+                Path(folder) / "a.wav", speech_like(seconds, rate, seed), rate
+            )
+        return path.read_bytes()

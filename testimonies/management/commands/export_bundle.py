@@ -2,7 +2,6 @@ import json
 import shutil
 from pathlib import Path
 
-from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
 from ...exporters.bundle import bundle_export_with_report
@@ -37,7 +36,8 @@ class Command(BaseCommand):
             )
             destination.parent.mkdir(parents=True, exist_ok=True)
             with (
-                default_storage.open(testimony.media.name, "rb") as source,
+                # From the originals' storage, where the recording is kept.
+                testimony.media.open("rb") as source,
                 destination.open("wb") as out,
             ):
                 shutil.copyfileobj(source, out)
