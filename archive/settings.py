@@ -198,6 +198,22 @@ if ARCHIVE_MEDIA_MAX_BYTES <= 0:
 # listener who already holds one within this time.
 MEDIA_URL_LIFETIME = 300  # seconds
 
+# The McAdams coefficient of a disguised voice (each LPC pole angle φ moved to
+# φ**α): 0.8 is the VoicePrivacy baseline's; further from 1 disguises more.
+try:
+    MEDIA_DISGUISE_COEFFICIENT = float(
+        os.environ.get("ARCHIVE_DISGUISE_COEFFICIENT", "0.8")
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(
+        "ARCHIVE_DISGUISE_COEFFICIENT must be a number between 0.5 and 1.5."
+    ) from error
+if not (0.5 <= MEDIA_DISGUISE_COEFFICIENT <= 1.5 and MEDIA_DISGUISE_COEFFICIENT != 1):
+    raise ImproperlyConfigured(
+        "ARCHIVE_DISGUISE_COEFFICIENT must lie between 0.5 and 1.5, and not be 1 "
+        "(which leaves the voice as it is)."
+    )
+
 # Each kind of private file in its own place: a prefix of the bucket, or a
 # folder of MEDIA_ROOT.
 MEDIA_PLACES = {

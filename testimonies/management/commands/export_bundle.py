@@ -6,7 +6,23 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 
 from ...exporters.bundle import bundle_export_with_report
+from ...media.plan import ready_rendition
+from ...media.storage import renditions
 from ...models import Testimony
+
+
+def _media_source(testimony: Testimony, *, public: bool):
+    """The file to copy: the original for a backup; for the public, the ready
+    rendition of the current state, never the original."""
+    if not public:
+        return default_storage.open(testimony.media.name, "rb")
+    rendition = ready_rendition(testimony)
+    if rendition is None:
+        raise CommandError(
+            f"{testimony.slug}: its public rendition changed during the export; "
+            "export again"
+        )
+    return renditions().open(rendition.name, "rb")
 
 
 class Command(BaseCommand):
@@ -37,7 +53,7 @@ class Command(BaseCommand):
             )
             destination.parent.mkdir(parents=True, exist_ok=True)
             with (
-                default_storage.open(testimony.media.name, "rb") as source,
+                _media_source(testimony, public=public) as source,
                 destination.open("wb") as out,
             ):
                 shutil.copyfileobj(source, out)
