@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from . import gate, search
 from .errors import ServiceError
 from .gate import HitKind, PublicationRefused
+from .media.jobs import renditions_follow_on_commit, renditions_forget_on_commit
 from .models import (
     Appearance,
     ConsentRecord,
@@ -78,6 +79,15 @@ def _hold_the_gate(testimony: Testimony) -> None:
     """A published testimony's fields are public at once: the gate holds for edits."""
     if testimony.status == Testimony.Status.PUBLISHED:
         gate.check(testimony)
+
+
+def _renditions_follow(testimony_ids: Iterable[int]) -> None:
+    """What the public hears changes with what a rendition is made from (the
+    silenced ranges, the release, the disguise, the original): once this
+    transaction commits, the rendition of each testimony's new state is
+    ensured and made in the background. Until it is ready, none is served."""
+    for testimony_id in set(testimony_ids):
+        renditions_follow_on_commit(testimony_id)
 
 
 def _check_times(start: float, end: float) -> None:
@@ -181,6 +191,7 @@ def segment_redact(
     _refresh_public_text(segment)
     # A label is public text too: it must not name what it hides.
     _hold_the_gate(testimony)
+    _renditions_follow([testimony.pk])
     return redaction
 
 
@@ -193,6 +204,7 @@ def redaction_remove(*, redaction: Redaction) -> None:
     redaction.delete()
     _refresh_public_text(segment)
     _hold_the_gate(testimony)
+    _renditions_follow([testimony.pk])
 
 
 # --- Consent -----------------------------------------------------------------
@@ -238,6 +250,8 @@ def consent_record(
     # A withdrawal takes the testimony's words out of the index; consent
     # given again brings them back.
     search.sync_testimonies([testimony.pk])
+    # The release decides whether the picture or the sound alone is heard.
+    _renditions_follow([testimony.pk])
     return record
 
 
@@ -380,6 +394,7 @@ def testimony_create(
     testimony.save()
     testimony.themes.set(themes)
     search.index_testimonies([testimony.pk])
+    _renditions_follow([testimony.pk])
     return testimony
 
 
@@ -400,6 +415,8 @@ def testimony_update(
             testimony.themes.set(themes)
         # Title, summary, place, themes and the narrator's names are searched.
         search.index_metadata([testimony.pk])
+        # The recording, or the narrator and with them the disguise, may change.
+        _renditions_follow([testimony.pk])
         return testimony
 
 
@@ -468,6 +485,7 @@ def testimony_delete(*, testimony: Testimony) -> None:
     """Delete a testimony with its transcript, consent history and search entries."""
     testimony = _lock_testimony(testimony.pk)
     search.remove_testimonies([testimony.pk])
+    renditions_forget_on_commit(testimony.renditions.all())
     testimony.delete()
 
 
@@ -560,6 +578,10 @@ def narrator_update(
     # The public name and the job types are indexed with each testimony
     # (the name unless anonymous).
     search.index_metadata(
+        Testimony.objects.filter(narrator=narrator).values_list("pk", flat=True)
+    )
+    # An anonymous narrator's voice is disguised: their identity decides it.
+    _renditions_follow(
         Testimony.objects.filter(narrator=narrator).values_list("pk", flat=True)
     )
     return withdrawn
@@ -718,4 +740,6 @@ def transcript_import(
         )
         search.index_testimonies([testimony.pk])
         _hold_the_gate(testimony)
+        # Unplaced redactions silence their segments' times.
+        _renditions_follow([testimony.pk])
         return segments
