@@ -681,6 +681,21 @@ def narrator_identity_view(
     }
 
 
+@transaction.atomic
+def consent_form_view(*, record: ConsentRecord, user, purpose: str = "") -> None:
+    """Allow an archivist to see a signed consent form, logged like a view of
+    the narrator's identity: the form bears their legal name and signature."""
+    if not user.is_active or not user.has_perm(IDENTITY_PERMISSION):
+        raise PermissionError("viewing a consent form needs testimonies.view_identity")
+    testimony = Testimony.objects.select_related("narrator").get(pk=record.testimony_id)
+    IdentityAccess.objects.create(
+        narrator=testimony.narrator,
+        user=user,
+        fields="consent_form",
+        purpose=purpose or f"consent form of {testimony.slug}, record {record.pk}",
+    )
+
+
 # --- Transcripts ---------------------------------------------------------------
 
 
