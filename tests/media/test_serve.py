@@ -40,7 +40,8 @@ from .test_render import best_correlation, inside, outside_mask, peak_dbfs
 pytestmark = pytest.mark.django_db
 
 TIERS = ("anonymous", "researcher", "curator", "archivist")
-SCOPES = ("public", "research", "archive", "withdrawn")
+# None: no consent record at all, which admits no one outside staff.
+SCOPES = ("public", "research", "archive", "withdrawn", None)
 RELEASES = ("audio_video", "audio", "none")
 IDENTITIES = ("pseudonym", "anonymous")
 KINDS = ("audio", "video")
@@ -65,7 +66,7 @@ def may_hear(tier, scope, release, kind, identity) -> str:
         "curator": True,
         "archivist": True,
     }[tier]
-    if not sees or release == "none":
+    if not sees or release == "none" or scope is None:
         return "none"
     if release == "audio_video" and not (kind == "video" and identity == "anonymous"):
         return "audio_video"
