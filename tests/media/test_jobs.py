@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from testimonies import services
@@ -139,8 +140,11 @@ def test_process_media_makes_each_pending_rendition_whole_then_ready():
 
 
 def test_the_worker_makes_the_rendition_a_change_enqueued(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, monkeypatch
 ):
+    # The worker closes stale connections between jobs; here the connection
+    # holds the test's own transaction, which must stay open.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
     testimony = with_segments(heard_testimony())
     with django_capture_on_commit_callbacks(execute=True):
         services.segment_redact(
