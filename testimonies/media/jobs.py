@@ -7,9 +7,12 @@ services call ``renditions_follow`` once their transaction has committed: a
 ``process_media`` at once). The job makes the file with ``make_rendition``,
 which stores it whole, and only then marks the row ready. A failure is logged,
 recorded on the row (attempts, error) and tried again later, a bounded number
-of times. Once the new rendition is ready, those of states that no longer hold
-are deleted, files and rows; none is ever served, since the media view serves
-only the ready rendition of the current state.
+of times; a rendition that cannot be made from what it was given (a silenced
+range beyond the end of the recording, an original that cannot be decoded)
+fails at once, since trying again would change nothing. Once the new rendition
+is ready, those of states that no longer hold are deleted, files and rows; none
+is ever served, since the media view serves only the ready rendition of the
+current state.
 """
 
 import datetime as dt
@@ -23,6 +26,7 @@ from django_tasks import task
 
 from ..models import Rendition, Testimony
 from .plan import RenditionPlan, rendition_plan
+from .render import RenditionFailed
 from .storage import make_rendition, renditions
 
 logger = logging.getLogger(__name__)
@@ -133,7 +137,8 @@ def _record_failure(rendition: Rendition, error: Exception) -> str:
             return "skipped"
         row.attempts += 1
         row.error = _describe(error)[:2000]
-        if row.attempts >= settings.MEDIA_RENDITION_ATTEMPTS:
+        hopeless = isinstance(error, RenditionFailed)
+        if hopeless or row.attempts >= settings.MEDIA_RENDITION_ATTEMPTS:
             row.status = Rendition.Status.FAILED
             row.finished_at = timezone.now()
         row.save(update_fields=["attempts", "error", "status", "finished_at"])

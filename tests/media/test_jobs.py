@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from testimonies import services
 from testimonies.media import jobs, storage
 from testimonies.media.plan import rendition_plan
-from testimonies.models import Rendition
+from testimonies.models import Redaction, Rendition
 
 from .archive import heard_testimony
 
@@ -269,4 +269,20 @@ def test_deleting_a_testimony_deletes_its_rendition_files(
     assert stored_names()
     with django_capture_on_commit_callbacks(execute=True):
         services.testimony_delete(testimony=testimony)
+    assert stored_names() == set()
+
+
+def test_a_range_beyond_the_recording_fails_at_once_with_its_reason(english):
+    testimony = with_segments(heard_testimony())
+    redaction = services.segment_redact(
+        segment=testimony.segments.get(position=1), start=8, end=19, reason="person"
+    )
+    Redaction.objects.filter(pk=redaction.pk).update(media_start=60, media_end=61)
+    with pytest.raises(CommandError):
+        call_command("process_media", verbosity=0)
+    rendition = Rendition.objects.get()
+    # Trying again would change nothing: one attempt, and the reason kept.
+    assert (rendition.status, rendition.attempts) == ("failed", 1)
+    assert "starts at 60.0 s, after the end of the media" in rendition.error
+    assert not DBTaskResult.objects.exists()
     assert stored_names() == set()
