@@ -733,6 +733,22 @@ def test_export_command_public_says_so_and_copies_only_released_media(
     assert video.read_bytes() == b"public rendition of une-voix-enregistree"
 
 
+def test_public_export_command_names_the_media_left_out_until_made(
+    tmp_path, rich_archive
+):
+    target = tmp_path / "public.json"
+    out = io.StringIO()
+    call_command("export_bundle", str(target), "--public", stdout=out)
+    assert not (tmp_path / "media").exists()
+    assert (
+        "The public renditions of un-son-sans-image, une-voix-enregistree are not ready"
+    ) in out.getvalue()
+    made_renditions()
+    out = io.StringIO()
+    call_command("export_bundle", str(target), "--public", stdout=out)
+    assert "not ready" not in out.getvalue()
+
+
 def test_failed_export_leaves_no_partial_file_and_the_old_one_intact(
     tmp_path, rich_archive, monkeypatch
 ):

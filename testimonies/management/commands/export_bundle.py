@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from ...exporters.bundle import bundle_export_with_report
 from ...media.plan import ready_rendition
 from ...media.storage import renditions
-from ...models import Testimony
+from ...models import ConsentRecord, Testimony
 
 
 def _media_source(testimony: Testimony, *, public: bool):
@@ -23,6 +23,16 @@ def _media_source(testimony: Testimony, *, public: bool):
             "export again"
         )
     return renditions().open(rendition.name, "rb")
+
+
+def _offered_slugs() -> set[str]:
+    """The testimonies whose media the public may get, made ready or not."""
+    return set(
+        Testimony.objects.visible_to(None)
+        .with_media_offer()
+        .exclude(media_offer=ConsentRecord.MediaRelease.NONE)
+        .values_list("slug", flat=True)
+    )
 
 
 class Command(BaseCommand):
@@ -79,5 +89,13 @@ class Command(BaseCommand):
                     "A pause or withdrawal request is pending for the narrators of "
                     f"{', '.join(held)}: the export holds their publication with an "
                     "archive-only consent record, so a restore stays closed."
+                )
+            )
+        waiting = sorted(_offered_slugs() - slugs) if public else []
+        if waiting:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"The public renditions of {', '.join(waiting)} are not ready: "
+                    "their media is left out. Run process_media, then export again."
                 )
             )
