@@ -99,7 +99,7 @@ def rendition_status(testimony: Testimony) -> str:
         )
     if current.status == Rendition.Status.FAILED:
         return _(
-            "Failed after %(attempts)s attempts, and nothing is served: %(error)s"
+            "Failed (attempts made: %(attempts)s), and nothing is served: %(error)s"
         ) % {"attempts": current.attempts, "error": current.error}
     return _("Ready: the rendition of the current state is served.")
 

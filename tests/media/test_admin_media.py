@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from testimonies.media import storage
-from testimonies.models import ConsentRecord, IdentityAccess
+from testimonies.media.plan import rendition_plan
+from testimonies.models import ConsentRecord, IdentityAccess, Rendition
 
 from ..factories import UserFactory
 from .archive import heard_testimony
@@ -130,3 +131,19 @@ def test_the_signed_form_link_is_shown_to_archivists_only(
     assert form_url(testimony, record).encode() not in client.get(url).content
     client.force_login(staff(archivist))
     assert form_url(testimony, record).encode() in client.get(url).content
+
+
+def test_the_change_page_says_a_rendition_failed_and_why(client, curator):
+    testimony = heard_testimony()
+    rendition = Rendition.objects.create(
+        testimony=testimony,
+        state=rendition_plan(testimony).state,
+        status=Rendition.Status.FAILED,
+        attempts=3,
+        error="OSError: the disk is full",
+    )
+    client.force_login(staff(curator))
+    url = reverse("admin:testimonies_testimony_change", args=[testimony.pk])
+    page = client.get(url).text
+    assert "Échec (tentatives faites : 3)" in page
+    assert rendition.error in page

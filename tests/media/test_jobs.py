@@ -286,3 +286,24 @@ def test_a_range_beyond_the_recording_fails_at_once_with_its_reason(english):
     assert "starts at 60.0 s, after the end of the media" in rendition.error
     assert not DBTaskResult.objects.exists()
     assert stored_names() == set()
+
+
+def test_a_failed_rendition_is_made_again_when_asked_once_its_cause_is_gone(
+    monkeypatch,
+):
+    testimony = heard_testimony()
+    made = jobs.make_rendition
+    monkeypatch.setattr(jobs, "make_rendition", lambda *a, **k: 1 / 0)
+    with pytest.raises(CommandError):
+        call_command("process_media", verbosity=0)
+    # Without being asked, a failed rendition stays failed.
+    monkeypatch.setattr(jobs, "make_rendition", made)
+    call_command("process_media", verbosity=0)
+    assert Rendition.objects.get().status == Rendition.Status.FAILED
+    call_command("process_media", "--retry-failed", verbosity=0)
+    rendition = Rendition.objects.get(testimony=testimony)
+    assert (rendition.status, rendition.attempts, rendition.error) == (
+        "ready",
+        1,
+        "",
+    )

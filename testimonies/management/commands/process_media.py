@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ...media.jobs import pending_renditions, rendition_make, renditions_follow
-from ...models import Testimony
+from ...models import Rendition, Testimony
 
 
 class Command(BaseCommand):
@@ -10,7 +10,18 @@ class Command(BaseCommand):
         "each testimony's current state is given one first, where it lacks it."
     )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="try again the renditions that failed (after their cause is fixed)",
+        )
+
+    def handle(self, *args, retry_failed=False, **options):
+        if retry_failed:
+            Rendition.objects.filter(status=Rendition.Status.FAILED).update(
+                status=Rendition.Status.PENDING, attempts=0, finished_at=None
+            )
         with_media = Testimony.objects.exclude(media="").values_list("pk", flat=True)
         for testimony_id in with_media:
             # The jobs are run here: none is queued for the worker.
