@@ -1,6 +1,9 @@
 """Staff hear the original in the admin; archivists alone open signed consent
 forms, and each opening is logged like a view of the narrator's identity."""
 
+import urllib.request
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
@@ -147,3 +150,16 @@ def test_the_change_page_says_a_rendition_failed_and_why(client, curator):
     page = client.get(url).text
     assert "Échec (tentatives faites : 3)" in page
     assert rendition.error in page
+
+
+def test_on_s3_staff_get_a_short_lived_url_of_the_original(client, curator, s3):
+    testimony = heard_testimony()
+    client.force_login(staff(curator))
+    response = client.get(original_url(testimony))
+    assert response.status_code == 302
+    url = urlsplit(response["Location"])
+    assert url.path.endswith(f"/archive/originals/{testimony.media.name}")
+    assert int(parse_qs(url.query)["X-Amz-Expires"][0]) <= 300
+    assert urllib.request.urlopen(response["Location"]).read() == original_bytes(
+        testimony
+    )
