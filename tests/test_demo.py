@@ -156,3 +156,30 @@ def test_demo_runs_the_rendition_worker_beside_the_site_and_stops_it(monkeypatch
     assert worker.command[2:4] == ["db_worker", "--no-reload"]
     assert worker.command[1].endswith("manage.py")
     assert worker.stopped
+
+
+def test_demo_stopped_by_a_signal_stops_its_worker_too(monkeypatch):
+    import signal
+
+    from testimonies.management.commands import demo as demo_command
+
+    real_call_command = demo_command.call_command
+
+    def call(name, *args, **kwargs):
+        if name == "runserver":
+            handler = signal.getsignal(signal.SIGTERM)
+            assert handler is demo_command._stop
+            handler(signal.SIGTERM, None)  # as if the signal came now
+        return real_call_command(name, *args, **kwargs)
+
+    StandInWorker.started = []
+    monkeypatch.setattr(demo_command.subprocess, "Popen", StandInWorker)
+    monkeypatch.setattr(demo_command, "call_command", call)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit):
+            call_command("demo")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    (worker,) = StandInWorker.started
+    assert worker.stopped

@@ -1,3 +1,4 @@
+import signal
 import subprocess
 import sys
 
@@ -21,6 +22,10 @@ def start_worker() -> subprocess.Popen:
     )
 
 
+def _stop(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 class Command(BaseCommand):
     help = (
         "Migrate, load the demo data if the archive is empty, serve on 127.0.0.1:8000 "
@@ -39,6 +44,9 @@ class Command(BaseCommand):
         if no_serve:
             return
         worker = start_worker()
+        # Stopped by a signal rather than Ctrl-C, the site still stops its
+        # worker: the handler unwinds to the ``finally`` below.
+        signal.signal(signal.SIGTERM, _stop)
         self.stdout.write(
             f"Serving the archive on http://{addrport}/ (Ctrl-C stops it), "
             "with the worker that makes renditions"
