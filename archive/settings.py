@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_ratelimit",
+    "django_tasks",
+    "django_tasks_db",
     "testimonies",
     "testimonies.search",
 ]
@@ -197,6 +199,35 @@ if ARCHIVE_MEDIA_MAX_BYTES <= 0:
 # The longest life of a signed URL of the object store: a withdrawal reaches a
 # listener who already holds one within this time.
 MEDIA_URL_LIFETIME = 300  # seconds
+
+# The McAdams coefficient of a disguised voice (each LPC pole angle φ moved to
+# φ**α): 0.8 is the VoicePrivacy baseline's; further from 1 disguises more.
+try:
+    MEDIA_DISGUISE_COEFFICIENT = float(
+        os.environ.get("ARCHIVE_DISGUISE_COEFFICIENT", "0.8")
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(
+        "ARCHIVE_DISGUISE_COEFFICIENT must be a number between 0.5 and 1.5."
+    ) from error
+if not (0.5 <= MEDIA_DISGUISE_COEFFICIENT <= 1.5 and MEDIA_DISGUISE_COEFFICIENT != 1):
+    raise ImproperlyConfigured(
+        "ARCHIVE_DISGUISE_COEFFICIENT must lie between 0.5 and 1.5, and not be 1 "
+        "(which leaves the voice as it is)."
+    )
+
+# How many times the making of a rendition is tried before it is marked failed.
+MEDIA_RENDITION_ATTEMPTS = 3
+
+# Background jobs (the making of renditions) are rows of the database, run by
+# `python manage.py db_worker` (which `demo` starts beside the site), or at once
+# by `python manage.py process_media`.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 
 # Each kind of private file in its own place: a prefix of the bucket, or a
 # folder of MEDIA_ROOT.

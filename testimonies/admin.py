@@ -6,6 +6,9 @@ refusal that comes only then (another change came first) is shown as a
 message with nothing saved.
 """
 
+import mimetypes
+from pathlib import PurePosixPath
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -13,6 +16,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +25,8 @@ from .gate import PublicationRefused
 from .importers.transcripts import FORMAT_NAMES, read_transcript
 from .media.commits import stored_files_follow_the_transaction
 from .media.probe import probe
+from .media.serve import rendition_status, stored_file_response
+from .media.storage import consent_forms, originals
 from .models import (
     ConsentRecord,
     Episode,
@@ -296,15 +302,34 @@ class ConsentRecordInline(admin.TabularInline):
         "recorded_by",
         "recorded_at",
     )
-    readonly_fields = ("form_kept", "recorded_by", "recorded_at")
+    readonly_fields = ("form_kept", "recorded_by", "recorded_at", "signed_form")
+
+    def get_fields(self, request, obj=None):
+        # The signed form bears the narrator's legal name: archivists only.
+        if request.user.has_perm(IDENTITY_PERMISSION):
+            return (*self.fields, "signed_form")
+        return self.fields
 
     @admin.display(description=_("form kept"))
     def form_kept(self, obj):
-        # Never a link: the file is private, and its name is the server's.
+        # Never a link here: the file is private, and its name is the server's.
         return _("yes") if obj.form else _("no")
 
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields
+
+    @admin.display(description=_("signed form"))
+    def signed_form(self, record):
+        if record.pk is None or not record.form:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse(
+                "admin:testimonies_testimony_consent_form",
+                args=[record.testimony_id, record.pk],
+            ),
+            _("Open the signed form (the view is logged)"),
+        )
 
     def has_change_permission(self, request, obj=None):
         # Existing rows render read-only; new rows come through the add form.
@@ -376,22 +401,34 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
         "status",
         "published_at",
         "embargo_until",
-        "recording",
+        "original_recording",
         "media_kind",
         "media_duration",
         "media_size",
         "media_sha256",
+        "public_rendition",
     )
-
-    @admin.display(description=_("recording"))
-    def recording(self, obj):
-        # Its stored name only: a private file has no address of its own.
-        return obj.media.name if obj and obj.media else _("none")
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # A file stored for a change that is then rolled back is deleted.
         with stored_files_follow_the_transaction():
             return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("original recording"))
+    def original_recording(self, testimony):
+        if testimony.pk is None or not testimony.media:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:testimonies_testimony_original", args=[testimony.pk]),
+            _("Listen to the original (staff only: it is never public)"),
+        )
+
+    @admin.display(description=_("public rendition"))
+    def public_rendition(self, testimony):
+        if testimony.pk is None:
+            return "—"
+        return rendition_status(testimony)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -402,14 +439,63 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
 
     def get_urls(self):
         transcript = self.admin_site.admin_view(self.transcript_import_view)
+        original = self.admin_site.admin_view(self.original_view)
+        consent_form = self.admin_site.admin_view(self.consent_form_view)
         return [
             path(
                 "<path:object_id>/transcript/",
                 transcript,
                 name="testimonies_testimony_transcript",
             ),
+            path(
+                "<path:object_id>/original/",
+                original,
+                name="testimonies_testimony_original",
+            ),
+            path(
+                "<path:object_id>/consent/<int:record_id>/form/",
+                consent_form,
+                name="testimonies_testimony_consent_form",
+            ),
             *super().get_urls(),
         ]
+
+    def original_view(self, request, object_id):
+        """The original recording, for staff only, as recorded (with Range)."""
+        testimony = self.get_object(request, object_id)
+        if testimony is None or not testimony.media:
+            raise Http404
+        if not self.has_change_permission(request, testimony):
+            raise PermissionDenied
+        name = testimony.media.name
+        return stored_file_response(
+            request,
+            originals(),
+            name,
+            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+            filename=f"{testimony.slug}-original{PurePosixPath(name).suffix}",
+        )
+
+    def consent_form_view(self, request, object_id, record_id):
+        """A signed consent form, for archivists only; each view is logged like
+        a view of the narrator's identity."""
+        testimony = self.get_object(request, object_id)
+        if testimony is None:
+            raise Http404
+        if not request.user.has_perm(IDENTITY_PERMISSION):
+            raise PermissionDenied
+        record = testimony.consent_records.filter(pk=record_id).first()
+        if record is None or not record.form:
+            raise Http404
+        services.consent_form_view(record=record, user=request.user)
+        name = record.form.name
+        return stored_file_response(
+            request,
+            consent_forms(),
+            name,
+            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+            filename=f"{testimony.slug}-consent-{record.pk}{PurePosixPath(name).suffix}",
+        )
 
     def transcript_import_view(self, request, object_id):
         """Read an uploaded transcript file and store it through the service;

@@ -105,9 +105,9 @@ def media_offer() -> Case:
 
     The consent in force releases the media, the sound only or nothing; a
     testimony without a media file offers nothing. Video of an anonymous
-    narrator is never served: at most its sound. The sound of a video cannot
-    yet be served on its own, so an offer of the sound alone of a video is
-    nothing for now; an audio recording is its own sound.
+    narrator is never served: at most its sound. The sound of a video is
+    served on its own (a rendition of the sound alone); an audio recording is
+    its own sound.
     """
     from .models import ConsentRecord, Narrator, Testimony
 
@@ -122,7 +122,7 @@ def media_offer() -> Case:
             then=Value(Release.AUDIO_VIDEO),
         ),
         When(
-            Q(In(release, (Release.AUDIO_VIDEO, Release.AUDIO))) & ~video,
+            Q(In(release, (Release.AUDIO_VIDEO, Release.AUDIO))),
             then=Value(Release.AUDIO),
         ),
         default=Value(Release.NONE),

@@ -18,6 +18,7 @@ from .errors import ServiceError
 from .gate import HitKind, PublicationRefused
 from .media import storage as media_storage
 from .media.commits import discard_unless_committed
+from .media.jobs import renditions_follow_on_commit, renditions_forget_on_commit
 from .models import (
     Appearance,
     ConsentRecord,
@@ -80,6 +81,15 @@ def _hold_the_gate(testimony: Testimony) -> None:
     """A published testimony's fields are public at once: the gate holds for edits."""
     if testimony.status == Testimony.Status.PUBLISHED:
         gate.check(testimony)
+
+
+def _renditions_follow(testimony_ids: Iterable[int]) -> None:
+    """What the public hears changes with what a rendition is made from (the
+    silenced ranges, the release, the disguise, the original): once this
+    transaction commits, the rendition of each testimony's new state is
+    ensured and made in the background. Until it is ready, none is served."""
+    for testimony_id in set(testimony_ids):
+        renditions_follow_on_commit(testimony_id)
 
 
 def _check_times(start: float, end: float) -> None:
@@ -190,6 +200,7 @@ def segment_redact(
     _refresh_public_text(segment)
     # A label is public text too: it must not name what it hides.
     _hold_the_gate(testimony)
+    _renditions_follow([testimony.pk])
     return redaction
 
 
@@ -282,6 +293,7 @@ def redaction_remove(*, redaction: Redaction) -> None:
     redaction.delete()
     _refresh_public_text(segment)
     _hold_the_gate(testimony)
+    _renditions_follow([testimony.pk])
 
 
 # --- Consent -----------------------------------------------------------------
@@ -337,6 +349,8 @@ def consent_record(
     # A withdrawal takes the testimony's words out of the index; consent
     # given again brings them back.
     search.sync_testimonies([testimony.pk])
+    # The release decides whether the picture or the sound alone is heard.
+    _renditions_follow([testimony.pk])
     if form:
         # Last: nothing after it can fail in here, and an outer rollback is
         # followed by stored_files_follow_the_transaction.
@@ -482,6 +496,7 @@ def testimony_create(
     testimony.save()
     testimony.themes.set(themes)
     search.index_testimonies([testimony.pk])
+    _renditions_follow([testimony.pk])
     return testimony
 
 
@@ -502,6 +517,8 @@ def testimony_update(
             testimony.themes.set(themes)
         # Title, summary, place, themes and the narrator's names are searched.
         search.index_metadata([testimony.pk])
+        # The recording, or the narrator and with them the disguise, may change.
+        _renditions_follow([testimony.pk])
         return testimony
 
 
@@ -570,6 +587,7 @@ def testimony_delete(*, testimony: Testimony) -> None:
     """Delete a testimony with its transcript, consent history and search entries."""
     testimony = _lock_testimony(testimony.pk)
     search.remove_testimonies([testimony.pk])
+    renditions_forget_on_commit(testimony.renditions.all())
     testimony.delete()
 
 
@@ -729,6 +747,10 @@ def narrator_update(
     search.index_metadata(
         Testimony.objects.filter(narrator=narrator).values_list("pk", flat=True)
     )
+    # An anonymous narrator's voice is disguised: their identity decides it.
+    _renditions_follow(
+        Testimony.objects.filter(narrator=narrator).values_list("pk", flat=True)
+    )
     return withdrawn
 
 
@@ -826,6 +848,21 @@ def narrator_identity_view(
     }
 
 
+@transaction.atomic
+def consent_form_view(*, record: ConsentRecord, user, purpose: str = "") -> None:
+    """Allow an archivist to see a signed consent form, logged like a view of
+    the narrator's identity: the form bears their legal name and signature."""
+    if not user.is_active or not user.has_perm(IDENTITY_PERMISSION):
+        raise PermissionError("viewing a consent form needs testimonies.view_identity")
+    testimony = Testimony.objects.select_related("narrator").get(pk=record.testimony_id)
+    IdentityAccess.objects.create(
+        narrator=testimony.narrator,
+        user=user,
+        fields="consent_form",
+        purpose=purpose or f"consent form of {testimony.slug}, record {record.pk}",
+    )
+
+
 # --- Transcripts ---------------------------------------------------------------
 
 
@@ -885,4 +922,6 @@ def transcript_import(
         )
         search.index_testimonies([testimony.pk])
         _hold_the_gate(testimony)
+        # Unplaced redactions silence their segments' times.
+        _renditions_follow([testimony.pk])
         return segments

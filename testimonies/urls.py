@@ -11,6 +11,7 @@ urlpatterns = [
     path(
         "testimonies/<slug:slug>/", views.TestimonyDetailView.as_view(), name="detail"
     ),
+    path("testimonies/<slug:slug>/media", views.MediaView.as_view(), name="media"),
     path(
         "testimonies/<slug:slug>/captions.vtt",
         views.CaptionsView.as_view(),

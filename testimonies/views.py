@@ -4,11 +4,12 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView, TemplateView, View
 from django_ratelimit.decorators import ratelimit
 
 from . import captions, search, selectors, services
 from .forms import NarratorRequestForm, SearchForm, page_number
+from .media.serve import public_media_response
 
 
 def healthz(request):
@@ -66,6 +67,14 @@ class TranscriptTextView(TemplateView):
         )
         response["Content-Disposition"] = f'inline; filename="{slug}.txt"'
         return response
+
+
+class MediaView(View):
+    """The public rendition of a testimony, to whoever may hear it: a signed
+    URL of the object store, or a stream with Range support."""
+
+    def get(self, request, slug):
+        return public_media_response(request, slug)
 
 
 class ListingView(TemplateView):

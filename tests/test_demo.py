@@ -113,3 +113,73 @@ def test_demo_command_migrates_and_loads_without_serving(capsys):
     assert Testimony.objects.count() == len(
         json.loads(DEMO_BUNDLE.read_text(encoding="utf-8"))["testimonies"]
     )
+
+
+class StandInWorker:
+    """A worker process that records how it was started and stopped."""
+
+    started: list = []
+
+    def __init__(self, command):
+        self.command = command
+        self.stopped = False
+        StandInWorker.started.append(self)
+
+    def terminate(self):
+        self.stopped = True
+
+    def wait(self, timeout=None):
+        return 0
+
+
+def test_demo_runs_the_rendition_worker_beside_the_site_and_stops_it(monkeypatch):
+    from testimonies.management.commands import demo as demo_command
+
+    served = []
+    real_call_command = demo_command.call_command
+
+    def call(name, *args, **kwargs):
+        if name == "runserver":
+            # The worker is already running while the site serves.
+            assert StandInWorker.started and not StandInWorker.started[-1].stopped
+            served.append(args)
+            raise KeyboardInterrupt  # Ctrl-C
+        return real_call_command(name, *args, **kwargs)
+
+    StandInWorker.started = []
+    monkeypatch.setattr(demo_command.subprocess, "Popen", StandInWorker)
+    monkeypatch.setattr(demo_command, "call_command", call)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("demo", "--addrport", "127.0.0.1:8123")
+    assert served == [("127.0.0.1:8123",)]
+    (worker,) = StandInWorker.started
+    assert worker.command[2:4] == ["db_worker", "--no-reload"]
+    assert worker.command[1].endswith("manage.py")
+    assert worker.stopped
+
+
+def test_demo_stopped_by_a_signal_stops_its_worker_too(monkeypatch):
+    import signal
+
+    from testimonies.management.commands import demo as demo_command
+
+    real_call_command = demo_command.call_command
+
+    def call(name, *args, **kwargs):
+        if name == "runserver":
+            handler = signal.getsignal(signal.SIGTERM)
+            assert handler is demo_command._stop
+            handler(signal.SIGTERM, None)  # as if the signal came now
+        return real_call_command(name, *args, **kwargs)
+
+    StandInWorker.started = []
+    monkeypatch.setattr(demo_command.subprocess, "Popen", StandInWorker)
+    monkeypatch.setattr(demo_command, "call_command", call)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit):
+            call_command("demo")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    (worker,) = StandInWorker.started
+    assert worker.stopped

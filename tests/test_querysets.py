@@ -28,6 +28,7 @@ from testimonies.models import (
 from testimonies.querysets import media_offer_for
 
 from .factories import NarratorFactory, TestimonyFactory, UserFactory
+from .media.archive import stand_in_original, stored_rendition
 
 UTC = dt.UTC
 PARIS = ZoneInfo("Europe/Paris")
@@ -405,11 +406,11 @@ IDENTITIES = ("pseudonym", "anonymous")
 
 def offer_by_the_policy(kind: str, release: str, identity: str) -> str:
     """The oracle, from the policy's wording: the release gives the media, the
-    sound only or nothing; video of an anonymous narrator is never served;
-    the sound of a video cannot be served on its own yet."""
+    sound only or nothing; video of an anonymous narrator is never served, at
+    most its sound; the sound of a video is served on its own."""
     if release == "audio_video" and not (kind == "video" and identity == "anonymous"):
         return "audio_video"
-    if release in ("audio_video", "audio") and kind == "audio":
+    if release in ("audio_video", "audio"):
         return "audio"
     return "none"
 
@@ -430,6 +431,10 @@ def test_the_media_rule_the_facet_and_the_public_export_agree(
     )
     testimony.consent_records.update(media=release)
     expected = offer_by_the_policy(kind, release, identity)
+    stand_in_original(testimony, kind)
+    if expected != "none":
+        # The public export carries the public rendition, once it is made.
+        stored_rendition(testimony, b"rendition")
 
     assert media_offer_for(testimony, anonymous) == expected
     facet = search.search("", Testimony.objects.visible_to(anonymous)).facets
@@ -437,6 +442,9 @@ def test_the_media_rule_the_facet_and_the_public_export_agree(
     assert counted == {expected != "none": 1}
     (exported,) = bundle_export(public=True)["testimonies"]
     assert ("media" in exported) == (expected != "none")
+    if expected != "none":
+        exported_kind = "audio" if expected == "audio" else kind
+        assert exported["media"]["kind"] == exported_kind
 
 
 @pytest.mark.django_db

@@ -3,7 +3,8 @@
 
 The full export is a staff backup: everything, private fields included, so that
 importing it into an empty database gives the same archive. The public export
-holds only what the public tier may see, and is itself a valid bundle.
+holds only what the public tier may see, and is itself a valid bundle: of the
+media, the public rendition of the current state, where one is ready.
 """
 
 import re
@@ -14,6 +15,7 @@ from pathlib import PurePosixPath
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from ..media.plan import ready_rendition
 from ..models import (
     ConsentRecord,
     JobType,
@@ -63,7 +65,16 @@ def media_file_name(testimony: Testimony) -> str:
     """Where a testimony's recording is written beside the bundle: named after
     the testimony, whose slug is permanent, so that a backup restored and
     exported again names it the same (the stored name is the server's own)."""
-    suffix = PurePosixPath(testimony.media.name).suffix
+    return _named_after(testimony, testimony.media.name)
+
+
+def public_media_file_name(testimony: Testimony, rendition) -> str:
+    """The public copy is named after its testimony too."""
+    return _named_after(testimony, rendition.name)
+
+
+def _named_after(testimony: Testimony, stored: str) -> str:
+    suffix = PurePosixPath(stored).suffix
     name = testimony.slug + (suffix if _PLAIN_SUFFIX.fullmatch(suffix) else "")
     return f"media/{testimony.slug}/{name}"
 
@@ -257,11 +268,17 @@ class BundleExporter:
             if testimony.narrator_id in self._held_narrators:
                 item["consent"].append(self.held(testimony.given_in_force))
                 self.held_slugs.append(testimony.slug)
-        if testimony.media and self.media_exported(testimony):
-            media = {
-                "path": media_file_name(testimony),
-                "kind": testimony.media_kind,
-            }
+        if self.public:
+            rendition = self.public_rendition(testimony)
+            if rendition is not None:
+                media = {
+                    "path": public_media_file_name(testimony, rendition),
+                    "kind": rendition.kind,
+                }
+                _put(media, "duration", _seconds(rendition.duration))
+                item["media"] = media
+        elif testimony.media:
+            media = {"path": media_file_name(testimony), "kind": testimony.media_kind}
             _put(media, "duration", _seconds(testimony.media_duration))
             item["media"] = media
         item["appearances"] = [
@@ -289,11 +306,15 @@ class BundleExporter:
             item["redactions"] = []
         return item
 
-    def media_exported(self, testimony: Testimony) -> bool:
-        """The backup keeps every file; the public export what the public may get."""
-        if not self.public:
-            return True
-        return testimony.media_offer != ConsentRecord.MediaRelease.NONE
+    def public_rendition(self, testimony: Testimony):
+        """What the public may get of the media: the ready rendition of its
+        current state where the media rule offers some (never the original,
+        whose redacted words are still audible); until it is made, nothing."""
+        if not testimony.media or (
+            testimony.media_offer == ConsentRecord.MediaRelease.NONE
+        ):
+            return None
+        return ready_rendition(testimony)
 
     def held(self, given_in_force: date | None) -> dict:
         today = timezone.localdate()

@@ -25,6 +25,7 @@ from testimonies.importers.bundle import bundle_import, bundle_import_file
 from testimonies.importers.validate import SCHEMA_PATH, validate_bundle
 from testimonies.management.commands import export_bundle as export_command
 from testimonies.management.commands.seed_demo import DEMO_BUNDLE
+from testimonies.media.plan import rendition_plan
 from testimonies.models import (
     Appearance,
     ConsentRecord,
@@ -42,6 +43,8 @@ from testimonies.models import (
 from testimonies.querysets import Tier
 from testimonies.redaction import default_label
 from tests.media.signals import recording_bytes
+
+from ..media.archive import stored_rendition
 
 pytestmark = pytest.mark.django_db
 
@@ -530,7 +533,24 @@ def test_public_export_numbers_narrators_instead_of_their_keys(demo_archive):
     )
 
 
+def made_renditions():
+    """Ready public renditions of every testimony's current state (their files
+    stand-ins): what process_media would leave."""
+    for testimony in Testimony.objects.exclude(media=""):
+        Testimony.objects.filter(pk=testimony.pk).update(media_sha256="a" * 64)
+        testimony.refresh_from_db()
+        if rendition_plan(testimony) is not None:
+            stored_rendition(
+                testimony, b"public rendition of " + testimony.slug.encode()
+            )
+
+
 def test_public_export_carries_media_only_where_the_release_allows(rich_archive):
+    # Until its public rendition is made, no media is exported: never the original.
+    before = {t["slug"]: t for t in bundle_export(public=True)["testimonies"]}
+    assert "media" not in before["une-voix-enregistree"]
+    made_renditions()
+
     document = bundle_export(public=True)
 
     exported = {t["slug"]: t for t in document["testimonies"]}
@@ -539,10 +559,14 @@ def test_public_export_carries_media_only_where_the_release_allows(rich_archive)
     assert exported["une-voix-enregistree"]["media"] == {
         "path": "media/une-voix-enregistree/une-voix-enregistree.mp4",
         "kind": "video",
-        "duration": probed_duration("une-voix-enregistree"),
+        "duration": 6,
     }
-    # Released as audio only, a video is not shown.
-    assert "media" not in exported["un-son-sans-image"]
+    # Released as audio only, a video is heard as its sound alone.
+    assert exported["un-son-sans-image"]["media"] == {
+        "path": "media/un-son-sans-image/un-son-sans-image.ogg",
+        "kind": "audio",
+        "duration": 6,
+    }
     assert "retire-du-site" not in exported
 
 
@@ -718,6 +742,7 @@ def test_export_command_public_says_so_and_copies_only_released_media(
     target.parent.mkdir()
     out = io.StringIO()
 
+    made_renditions()
     call_command("export_bundle", str(target), "--public", stdout=out)
 
     assert "(public)" in out.getvalue()
@@ -728,9 +753,29 @@ def test_export_command_public_says_so_and_copies_only_released_media(
         if p.is_file()
     )
     assert copied == [
+        "media/un-son-sans-image/un-son-sans-image.ogg",
         "media/une-voix-enregistree/une-voix-enregistree.mp4",
         "public.json",
     ]
+    # The public renditions, never the originals.
+    video = target.parent / "media/une-voix-enregistree/une-voix-enregistree.mp4"
+    assert video.read_bytes() == b"public rendition of une-voix-enregistree"
+
+
+def test_public_export_command_names_the_media_left_out_until_made(
+    tmp_path, rich_archive
+):
+    target = tmp_path / "public.json"
+    out = io.StringIO()
+    call_command("export_bundle", str(target), "--public", stdout=out)
+    assert not (tmp_path / "media").exists()
+    assert (
+        "The public renditions of un-son-sans-image, une-voix-enregistree are not ready"
+    ) in out.getvalue()
+    made_renditions()
+    out = io.StringIO()
+    call_command("export_bundle", str(target), "--public", stdout=out)
+    assert "not ready" not in out.getvalue()
 
 
 def test_failed_export_leaves_no_partial_file_and_the_old_one_intact(

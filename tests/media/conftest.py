@@ -9,6 +9,16 @@ from archive.settings import media_storages
 BUCKET = "archive-media"
 
 
+@pytest.fixture(autouse=True)
+def private_media(tmp_path):
+    """Each test's private media in folders of its own: what one stores, another
+    never finds."""
+    root = tmp_path / "private-media"
+    entries = media_storages({}, root)
+    with override_settings(MEDIA_ROOT=root, STORAGES={**settings.STORAGES, **entries}):
+        yield root
+
+
 @pytest.fixture(scope="session")
 def s3_server():
     """A real S3 API server (moto) on a free port of 127.0.0.1, for the session."""

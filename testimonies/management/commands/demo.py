@@ -1,10 +1,35 @@
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
+def start_worker() -> subprocess.Popen:
+    """The background worker that makes renditions, in a process of its own
+    (it answers signals, which only a main thread may)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(settings.BASE_DIR / "manage.py"),
+            "db_worker",
+            "--no-reload",
+            "--verbosity",
+            "0",
+        ]
+    )
+
+
+def _stop(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 class Command(BaseCommand):
     help = (
-        "Migrate, load the demo data if the archive is empty, serve on 127.0.0.1:8000."
+        "Migrate, load the demo data if the archive is empty, serve on 127.0.0.1:8000 "
+        "with the background worker that makes renditions beside the site."
     )
 
     def add_arguments(self, parser):
@@ -18,7 +43,20 @@ class Command(BaseCommand):
         call_command("seed_demo", stdout=self.stdout)
         if no_serve:
             return
+        worker = start_worker()
+        # Stopped by a signal rather than Ctrl-C, the site still stops its
+        # worker: the handler unwinds to the ``finally`` below.
+        signal.signal(signal.SIGTERM, _stop)
         self.stdout.write(
-            f"Serving the archive on http://{addrport}/ (Ctrl-C stops it)"
+            f"Serving the archive on http://{addrport}/ (Ctrl-C stops it), "
+            "with the worker that makes renditions"
         )
-        call_command("runserver", addrport, use_reloader=False)
+        try:
+            call_command("runserver", addrport, use_reloader=False)
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()

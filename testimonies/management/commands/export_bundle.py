@@ -5,7 +5,34 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ...exporters.bundle import bundle_export_with_report
-from ...models import Testimony
+from ...media.plan import ready_rendition
+from ...media.storage import renditions
+from ...models import ConsentRecord, Testimony
+
+
+def _media_source(testimony: Testimony, *, public: bool):
+    """The file to copy: the original for a backup; for the public, the ready
+    rendition of the current state, never the original."""
+    if not public:
+        # From the originals' storage, where the recording is kept.
+        return testimony.media.open("rb")
+    rendition = ready_rendition(testimony)
+    if rendition is None:
+        raise CommandError(
+            f"{testimony.slug}: its public rendition changed during the export; "
+            "export again"
+        )
+    return renditions().open(rendition.name, "rb")
+
+
+def _offered_slugs() -> set[str]:
+    """The testimonies whose media the public may get, made ready or not."""
+    return set(
+        Testimony.objects.visible_to(None)
+        .with_media_offer()
+        .exclude(media_offer=ConsentRecord.MediaRelease.NONE)
+        .values_list("slug", flat=True)
+    )
 
 
 class Command(BaseCommand):
@@ -36,8 +63,7 @@ class Command(BaseCommand):
             )
             destination.parent.mkdir(parents=True, exist_ok=True)
             with (
-                # From the originals' storage, where the recording is kept.
-                testimony.media.open("rb") as source,
+                _media_source(testimony, public=public) as source,
                 destination.open("wb") as out,
             ):
                 shutil.copyfileobj(source, out)
@@ -63,5 +89,13 @@ class Command(BaseCommand):
                     "A pause or withdrawal request is pending for the narrators of "
                     f"{', '.join(held)}: the export holds their publication with an "
                     "archive-only consent record, so a restore stays closed."
+                )
+            )
+        waiting = sorted(_offered_slugs() - slugs) if public else []
+        if waiting:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"The public renditions of {', '.join(waiting)} are not ready: "
+                    "their media is left out. Run process_media, then export again."
                 )
             )
