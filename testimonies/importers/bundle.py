@@ -90,17 +90,23 @@ def insert_segment_rows(rows: list[tuple]) -> None:
     """Insert segments as plain rows in ``SEGMENT_FIELDS`` order: the bulk of
     any bundle (and of a seeded corpus), so the hot path.
 
-    Model instances cost more than the database itself here; a portable INSERT
-    run with executemany (pipelined by psycopg when parameters are bound on
-    the server) keeps import above ten thousand segments a second.
+    Model instances cost more than the database itself here: the rows go by
+    ``COPY`` on PostgreSQL, and elsewhere by a portable INSERT run with
+    executemany.
     """
     quote = connection.ops.quote_name
     columns = ", ".join(
         quote(Segment._meta.get_field(f).column) for f in SEGMENT_FIELDS
     )
-    marks = ", ".join(["%s"] * len(SEGMENT_FIELDS))
     table = quote(Segment._meta.db_table)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: the rows streamed in one command, several times faster.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * len(SEGMENT_FIELDS))
         cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
@@ -363,6 +369,9 @@ class _Importer:
             Testimony.objects.filter(slug__in=slugs).values_list("slug", flat=True)
         )
         self.testimony_ids: list[int] = []
+        self.theme_links: list = []
+        # In the order of the bundle: the last of a testimony's is in force.
+        self.consent_records: list[ConsentRecord] = []
         segments: list[tuple] = []
         # (testimony id, segment position, its redactions), inserted once the
         # segments have their ids.
@@ -376,6 +385,8 @@ class _Importer:
                     "nothing is overwritten",
                 )
             self.import_testimony(path, item, segments, redactions)
+        Testimony.themes.through.objects.bulk_create(self.theme_links, batch_size=2000)
+        ConsentRecord.objects.bulk_create(self.consent_records, batch_size=2000)
         insert_segment_rows(segments)
         segment_ids = _segment_ids({row[0] for row in segments})
         rows: list[Redaction] = []
@@ -465,8 +476,12 @@ class _Importer:
         self.check_media_ranges(testimony, item, path)
         testimony.save()
         self.testimony_ids.append(testimony.pk)
-        testimony.themes.set(themes)
-        ConsentRecord.objects.bulk_create(
+        # Written for all testimonies at once (see ``import_testimonies``).
+        self.theme_links.extend(
+            Testimony.themes.through(testimony_id=testimony.pk, theme_id=theme.pk)
+            for theme in themes
+        )
+        self.consent_records.extend(
             ConsentRecord(
                 testimony=testimony,
                 scope=c["scope"],

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from ..models import Narrator, Testimony
+from . import shelves
 from .base import (
     MARK_CLOSE,
     MARK_OPEN,
@@ -249,6 +250,9 @@ class PostgresSearchBackend(SearchBackend):
         # While a change is under way, the testimonies whose words entry is to
         # be written again once it ends (see ``_words_changed``).
         self._stale: set[int] | None = None
+        # Large writes go onto shelves, except in a rebuild, which builds the
+        # text indexes in bulk itself.
+        self._shelving = True
 
     def remove_testimonies(self, testimony_ids) -> None:
         ids = list(testimony_ids)
@@ -290,16 +294,8 @@ class PostgresSearchBackend(SearchBackend):
             )
             # In the testimony's configuration, as its entries are written.
             cursor.execute(
-                f"""
-                INSERT INTO search_words (testimony_id, config, vector)
-                SELECT t.id, {_language_to_config("t.language")},
-                       array_to_tsvector(array_agg(DISTINCT term.lexeme))
-                FROM search_segment e
-                JOIN testimonies_testimony t ON t.id = e.testimony_id
-                CROSS JOIN LATERAL unnest(e.vector) AS term
-                WHERE e.testimony_id = ANY(%s)
-                GROUP BY t.id, t.language
-                """,
+                "INSERT INTO search_words (testimony_id, config, vector)"
+                + self._words_select("search_segment"),
                 [testimony_ids],
             )
 
@@ -331,6 +327,7 @@ class PostgresSearchBackend(SearchBackend):
     def _clear(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute("TRUNCATE search_segment, search_testimony, search_words")
+            shelves.drop_all(cursor)
 
     def refresh_statistics(self) -> None:
         # Without them the planner guesses a handful of matches for any word
@@ -341,6 +338,9 @@ class PostgresSearchBackend(SearchBackend):
                 " testimonies_testimony,"
                 " testimonies_segment, testimonies_consentrecord"
             )
+            for parent in shelves.TABLES:
+                for shelf in shelves.shelves(cursor, parent):
+                    cursor.execute(f"ANALYZE {shelf}")
 
     @staticmethod
     def _text_indexes(cursor) -> list[tuple[str, str]]:
@@ -361,7 +361,11 @@ class PostgresSearchBackend(SearchBackend):
             indexes = self._text_indexes(cursor)
             for name, _definition in indexes:
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-            count = super().rebuild(progress, batch)
+            self._shelving = False
+            try:
+                count = super().rebuild(progress, batch)
+            finally:
+                self._shelving = True
             for _name, definition in indexes:
                 cursor.execute(definition)
             return count
@@ -371,27 +375,82 @@ class PostgresSearchBackend(SearchBackend):
         words of their testimonies."""
         with connection.cursor() as cursor:
             cursor.execute(
-                f"""
-                INSERT INTO search_segment (segment_id, testimony_id, config, vector)
-                SELECT s.id, s.testimony_id, c.config,
-                       to_tsvector(c.config, s.public_text)
-                FROM testimonies_segment s
-                JOIN testimonies_testimony t ON t.id = s.testimony_id
-                CROSS JOIN LATERAL (
-                    SELECT {_language_to_config("t.language")} AS config
-                ) c
-                WHERE {where} = ANY(%s)
-                RETURNING testimony_id
-                """,
+                "INSERT INTO search_segment (segment_id, testimony_id, config, vector)"
+                + self._segment_select(where)
+                + " RETURNING testimony_id",
                 [ids],
             )
             self._words_changed(row[0] for row in cursor.fetchall())
 
+    def _segment_select(self, where: str) -> str:
+        """The entries of the segments ``where`` lists: id, testimony, the
+        testimony's configuration and the vector of the public text."""
+        return f"""
+            SELECT s.id AS segment_id, s.testimony_id, c.config,
+                   to_tsvector(c.config, s.public_text) AS vector
+            FROM testimonies_segment s
+            JOIN testimonies_testimony t ON t.id = s.testimony_id
+            CROSS JOIN LATERAL (
+                SELECT {_language_to_config("t.language")} AS config
+            ) c
+            WHERE {where} = ANY(%s)
+        """
+
+    def _words_select(self, table: str) -> str:
+        """Each testimony's words from the segment entries of ``table``
+        (``array_to_tsvector`` sorts them and keeps each once)."""
+        return f"""
+            SELECT t.id AS testimony_id,
+                   {_language_to_config("t.language")} AS config,
+                   array_to_tsvector(array_agg(term.lexeme)) AS vector
+            FROM {table} e
+            JOIN testimonies_testimony t ON t.id = e.testimony_id
+            CROSS JOIN LATERAL unnest(tsvector_to_array(e.vector)) AS term(lexeme)
+            WHERE e.testimony_id = ANY(%s)
+            GROUP BY t.id, t.language
+        """
+
     def _write_segments(self, testimony_ids: list[int]) -> None:
+        if self._shelving:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM testimonies_segment"
+                    " WHERE testimony_id = ANY(%s)",
+                    [testimony_ids],
+                )
+                if cursor.fetchone()[0] >= shelves.SHELF_SEGMENTS:
+                    entries = self._shelve(cursor, "s.testimony_id", testimony_ids)
+                    # Whole testimonies: their words are all on this shelf.
+                    words = shelves.new_shelf(
+                        cursor,
+                        "search_words",
+                        self._words_select(entries),
+                        [testimony_ids],
+                    )
+                    shelves.dress(cursor, "search_words", words)
+                    return
         self._insert_segments("s.testimony_id", testimony_ids)
 
     def _write_segment_rows(self, segment_ids: list[int]) -> None:
+        if self._shelving and len(segment_ids) >= shelves.SHELF_SEGMENTS:
+            with connection.cursor() as cursor:
+                entries = self._shelve(cursor, "s.id", segment_ids)
+                # Their testimonies' other entries are elsewhere: their words
+                # are written again from all of them.
+                cursor.execute(f"SELECT DISTINCT testimony_id FROM {entries}")
+                self._words_changed(row[0] for row in cursor.fetchall())
+            return
         self._insert_segments("s.id", segment_ids)
+
+    def _shelve(self, cursor, where: str, ids: list[int]) -> str:
+        """Write the entries of the segments ``where`` lists onto a shelf of
+        their own, filled first and indexed after (see ``shelves``); its name."""
+        entries = shelves.new_shelf(
+            cursor, "search_segment", self._segment_select(where), [ids]
+        )
+        shelves.dress(cursor, "search_segment", entries)
+        shelves.fold_later()
+        return entries
 
     def _write_metadata(self, documents: list[MetadataDocument]) -> None:
         rows = [

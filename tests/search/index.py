@@ -57,8 +57,12 @@ def _postgres_held() -> dict:
     found = {}
     with connection.cursor() as cursor:
         for kind, (table, keys) in tables.items():
+            # Shelves included (see search/shelves.py): an entry held twice,
+            # once in a table and once on a shelf, is a fault of its own.
             cursor.execute(f"SELECT {keys}, config::text, vector::text FROM {table}")
-            found[kind] = {row[0]: row[1:] for row in cursor.fetchall()}
+            rows = cursor.fetchall()
+            found[kind] = {row[0]: row[1:] for row in rows}
+            assert len(found[kind]) == len(rows), f"an entry of {table} held twice"
     return found
 
 

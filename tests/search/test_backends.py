@@ -2038,6 +2038,38 @@ class PostgresIndexBackendTests(PostgresBackendTests):
             yield
 
 
+class PostgresShelvedBackendTests(PostgresBackendTests):
+    """The whole contract again, every write of the index onto a shelf of its
+    own (see search/shelves.py), as a large import writes it."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def archive(cls, django_db_setup, django_db_blocker) -> Iterator[Archive]:
+        from testimonies.search import shelves
+
+        with mock.patch.object(shelves, "SHELF_SEGMENTS", 1):
+            with django_db_blocker.unblock(), transaction.atomic():
+                yield build_archive(UserFactory(groups=["curators"]))
+                transaction.set_rollback(True)
+
+    @pytest.fixture(autouse=True)
+    def _shelving(self):
+        from testimonies.search import shelves
+
+        with mock.patch.object(shelves, "SHELF_SEGMENTS", 1):
+            yield
+
+    def test_the_archive_is_held_on_shelves(self, archive):
+        from testimonies.search import shelves
+
+        # Every segment entry (testimonies' words are written again from all
+        # of their entries, wherever those are held).
+        with connection.cursor() as cursor:
+            assert shelves.shelves(cursor, "search_segment")
+            cursor.execute("SELECT count(*) FROM ONLY search_segment")
+            assert cursor.fetchone()[0] == 0
+
+
 class PostgresFindingTests(OnEngine):
     """How the PostgreSQL backend chooses between its two ways of finding the
     testimonies that match, which must always agree."""
