@@ -372,6 +372,7 @@ class _Importer:
         self.theme_links: list = []
         # In the order of the bundle: the last of a testimony's is in force.
         self.consent_records: list[ConsentRecord] = []
+        self.published_media: list[tuple[str, Testimony, Narrator]] = []
         segments: list[tuple] = []
         # (testimony id, segment position, its redactions), inserted once the
         # segments have their ids.
@@ -387,6 +388,7 @@ class _Importer:
             self.import_testimony(path, item, segments, redactions)
         Testimony.themes.through.objects.bulk_create(self.theme_links, batch_size=2000)
         ConsentRecord.objects.bulk_create(self.consent_records, batch_size=2000)
+        self.check_media_releases()
         insert_segment_rows(segments)
         segment_ids = _segment_ids({row[0] for row in segments})
         rows: list[Redaction] = []
@@ -397,6 +399,17 @@ class _Importer:
         Redaction.objects.bulk_create(rows, batch_size=2000)
         # In the import's transaction: a refused bundle leaves the index as it was.
         search.index_testimonies(self.testimony_ids)
+
+    def check_media_releases(self) -> None:
+        """The gate's media rule for each published testimony with a recording,
+        against the release in force as the archive reads it once recorded."""
+        for path, testimony, narrator in self.published_media:
+            consent = testimony.consent_in_force()
+            hits = gate.media_hits(
+                testimony, narrator, consent.media if consent else None
+            )
+            if hits:
+                raise BundleError(f"{path}.status", gate.refusal_text(hits))
 
     def import_testimony(
         self,
@@ -491,14 +504,10 @@ class _Importer:
             )
             for c in item["consent"]
         )
-        if status == Testimony.Status.PUBLISHED:
-            # The release in force, as the archive reads it once recorded.
-            consent = testimony.consent_in_force()
-            hits = gate.media_hits(
-                testimony, narrator, consent.media if consent else None
-            )
-            if hits:
-                raise BundleError(f"{path}.status", gate.refusal_text(hits))
+        if status == Testimony.Status.PUBLISHED and testimony.media:
+            # Checked once the consent records are written (see
+            # ``check_media_releases``).
+            self.published_media.append((path, testimony, narrator))
         Appearance.objects.bulk_create(
             Appearance(
                 testimony=testimony,
