@@ -635,6 +635,7 @@ def testimony_media_attach(*, testimony: Testimony, file, by=None) -> Testimony:
             # A published testimony's recording passes the gate like its text
             # (a video of an anonymous narrator, released with its picture).
             _hold_the_gate(testimony)
+            _renditions_follow([testimony.pk])
             discard_unless_committed(media_storage.originals(), ingested.name)
             if replaced and replaced != ingested.name:
                 transaction.on_commit(

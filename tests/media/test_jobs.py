@@ -3,6 +3,7 @@ change announces a new one, the old one is never served again, a failure is
 recorded and tried again, and process_media makes whatever is pending."""
 
 import datetime as dt
+import io
 import logging
 
 import pytest
@@ -19,6 +20,7 @@ from testimonies.media.plan import rendition_plan
 from testimonies.models import Redaction, Rendition
 
 from .archive import heard_testimony
+from .signals import recording_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -102,14 +104,11 @@ def test_every_change_of_state_gets_its_own_rendition(
                 narrator=testimony.narrator, changes={"identity": "anonymous"}
             )
         else:
-            services.testimony_update(
+            services.testimony_media_attach(
                 testimony=testimony,
-                changes={"media": "another-original.mp4"},
+                file=io.BytesIO(recording_bytes("video", seed=1)),
             )
-            type(testimony).objects.filter(pk=testimony.pk).update(
-                media_sha256="e" * 64
-            )
-            jobs.renditions_follow(testimony_id=testimony.pk)
+            testimony.refresh_from_db()
     after = Rendition.objects.exclude(pk=before.pk).get()
     assert after.state == rendition_plan(testimony).state != before.state
     assert after.pk in queued_renditions()
