@@ -418,8 +418,11 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
     def original_recording(self, testimony):
         if testimony.pk is None or not testimony.media:
             return "—"
+        # Its stored name, and the staff view that streams it after checking
+        # who asks: a private file has no address of its own.
         return format_html(
-            '<a href="{}">{}</a>',
+            '{} — <a href="{}">{}</a>',
+            testimony.media.name,
             reverse("admin:testimonies_testimony_original", args=[testimony.pk]),
             _("Listen to the original (staff only: it is never public)"),
         )

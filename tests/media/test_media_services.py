@@ -345,7 +345,7 @@ def test_the_admin_shows_a_refused_file_at_its_field_and_stores_nothing(
     assert files_in(storage.originals()) == stored
 
 
-def test_the_admin_change_page_shows_the_recording_without_a_link(
+def test_the_admin_change_page_shows_the_recording_linked_only_to_the_staff_view(
     client, curator, sound
 ):
     testimony = TestimonyFactory(consent="public")
@@ -359,6 +359,9 @@ def test_the_admin_change_page_shows_the_recording_without_a_link(
     assert testimony.media.name in page
     assert testimony.media_sha256 in page
     assert f'href="{testimony.media.name}' not in page
+    assert testimony.media.name not in "".join(re.findall(r'href="[^"]*"', page))
+    original = reverse("admin:testimonies_testimony_original", args=[testimony.pk])
+    assert f'href="{original}"' in page
 
 
 def test_the_admin_consent_inline_keeps_the_signed_form(client, curator):

@@ -2047,10 +2047,13 @@ class PostgresShelvedBackendTests(PostgresBackendTests):
     def archive(cls, django_db_setup, django_db_blocker) -> Iterator[Archive]:
         from testimonies.search import shelves
 
-        with mock.patch.object(shelves, "SHELF_SEGMENTS", 1):
-            with django_db_blocker.unblock(), transaction.atomic():
-                yield build_archive(UserFactory(groups=["curators"]))
-                transaction.set_rollback(True)
+        with (
+            mock.patch.object(shelves, "SHELF_SEGMENTS", 1),
+            django_db_blocker.unblock(),
+            transaction.atomic(),
+        ):
+            yield build_archive(UserFactory(groups=["curators"]))
+            transaction.set_rollback(True)
 
     @pytest.fixture(autouse=True)
     def _shelving(self):
