@@ -82,6 +82,12 @@ class TaxonomyAdmin(RefusalsAsMessages, admin.ModelAdmin):
             services.taxonomy_delete(entry=entry)
 
 
+# The curators' workspace carries the archive's name, in the curator's language.
+admin.site.site_header = _("Archive of click workers' testimonies")
+admin.site.site_title = _("Curators' workspace")
+admin.site.index_title = _("Curators' workspace")
+
+
 @admin.register(JobType)
 class JobTypeAdmin(TaxonomyAdmin):
     list_display = ("slug", "name_fr", "name_en", "isco")

@@ -575,3 +575,23 @@ def test_the_redaction_list_shows_what_each_silences(client, curator, recorded_s
     text = page.content.decode()
     assert "30.5–31" in text
     assert "30–45" in text
+
+
+@pytest.mark.parametrize(
+    "language, name",
+    [
+        ("fr", "Archive des témoignages des travailleurs du clic"),
+        ("en", "Archive of click workers' testimonies"),
+    ],
+)
+def test_the_workspace_carries_the_archives_name_in_the_curators_language(
+    client, curator, language, name
+):
+    client.force_login(staff(curator))
+    with translation.override(language):
+        url = reverse("admin:index")
+    page = client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f'<a href="{url}">{name}</a>' in text.replace("&#x27;", "'")
+    assert "Django" not in text.split("<body", 1)[1].split('id="content"', 1)[0]
