@@ -102,6 +102,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# Demo accounts are made and accepted in development only (see
+# testimonies/demo_accounts.py); production settings never take them.
+ARCHIVE_DEMO_ACCOUNTS = DEBUG
+AUTHENTICATION_BACKENDS = ["testimonies.demo_accounts.ArchiveModelBackend"]
+
 ROOT_URLCONF = "archive.urls"
 
 TEMPLATES = [
