@@ -595,3 +595,19 @@ def test_the_workspace_carries_the_archives_name_in_the_curators_language(
     text = page.content.decode()
     assert f'<a href="{url}">{name}</a>' in text.replace("&#x27;", "'")
     assert "Django" not in text.split("<body", 1)[1].split('id="content"', 1)[0]
+
+
+@pytest.mark.parametrize("identity", ["anonymous", "pseudonym", "named"])
+def test_the_workspace_says_what_a_disguise_does_and_does_not_protect_against(
+    client, curator, identity
+):
+    testimony = TestimonyFactory(narrator=NarratorFactory(identity=identity))
+    client.force_login(staff(curator))
+    with translation.override("en"):
+        url = reverse("admin:testimonies_testimony_change", args=[testimony.pk])
+    text = client.get(url).content.decode()
+    shown = "heard only through a disguised voice" in text
+    assert shown is (identity == "anonymous")
+    if shown:
+        assert "does not change the pitch" in text
+        assert "not proof against a determined attempt" in text
