@@ -18,8 +18,8 @@ from django.core.management import call_command
 from benchmarks.management.commands import demo_speech
 from testimonies.management.commands.seed_demo import DEMO_BUNDLE
 from testimonies.media import storage
-from testimonies.media.plan import ready_rendition
-from testimonies.models import Testimony
+from testimonies.media.plan import ready_rendition, rendition_plan
+from testimonies.models import Narrator, Testimony
 
 from .signals import decode_audio
 
@@ -153,6 +153,9 @@ def test_seed_demo_makes_every_rendition_before_returning_with_redactions_silent
         testimony = Testimony.objects.get(slug=item["slug"])
         rendition = ready_rendition(testimony)
         assert rendition is not None, item["slug"]
+        # An anonymous narrator is heard disguised, and only then.
+        anonymous = testimony.narrator.identity == Narrator.Identity.ANONYMOUS
+        assert (rendition_plan(testimony).disguise is not None) == anonymous
         with storage.local_copy(storage.renditions(), rendition.name) as path:
             heard = decode_audio(path, RATE)
         for redaction in item["redactions"]:
