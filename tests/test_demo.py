@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from testimonies.management.commands.seed_demo import DEMO_BUNDLE
+from testimonies.media.plan import ready_rendition
 from testimonies.models import (
     Appearance,
     Episode,
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def demo():
-    call_command("seed_demo", verbosity=0)
+    # The renditions are proved in tests/media/test_demo_media.py.
+    call_command("seed_demo", "--no-renditions", verbosity=0)
 
 
 def latest_scopes():
@@ -113,6 +115,10 @@ def test_demo_command_migrates_and_loads_without_serving(capsys):
     assert Testimony.objects.count() == len(
         json.loads(DEMO_BUNDLE.read_text(encoding="utf-8"))["testimonies"]
     )
+    # The site would open with the recordings ready to be heard.
+    with_media = Testimony.objects.exclude(media="")
+    assert with_media.exists()
+    assert all(ready_rendition(t) is not None for t in with_media)
 
 
 class StandInWorker:

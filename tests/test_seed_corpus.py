@@ -231,7 +231,7 @@ def test_a_failure_while_indexing_leaves_the_archive_as_it_was(monkeypatch):
 
 @pytest.mark.django_db
 def test_seeds_beside_the_demo_data_reusing_its_job_types_and_themes():
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", "--no-renditions", verbosity=0)
     courier = JobType.objects.get(slug="courier")
     themes = set(Theme.objects.values_list("slug", "pk"))
     seed("--testimonies", "6", "--minutes", "2")

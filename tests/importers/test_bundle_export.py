@@ -235,6 +235,9 @@ def rich_bundle() -> dict:
 
 def write_rich_bundle(folder: Path) -> Path:
     (folder / "media").mkdir(parents=True)
+    # The demo's own recordings travel with it, as its bundle names them.
+    for recording in (DEMO_BUNDLE.parent / "media").iterdir():
+        (folder / "media" / recording.name).write_bytes(recording.read_bytes())
     (folder / "media" / "ines.mp4").write_bytes(VIDEO)
     (folder / "media" / "sans-image.mp4").write_bytes(OTHER_VIDEO)
     path = folder / "bundle.json"
@@ -398,7 +401,7 @@ def test_full_export_gives_back_the_demos_segments_and_redactions(demo_archive):
 
 
 def test_a_pending_pause_travels_as_held_consent_so_a_restore_stays_closed(
-    demo_archive,
+    tmp_path, demo_archive
 ):
     anonymous = AnonymousUser()
     visible = Testimony.objects.visible_to(anonymous).select_related("narrator")
@@ -413,8 +416,12 @@ def test_a_pending_pause_travels_as_held_consent_so_a_restore_stays_closed(
     document = bundle_export(public=False)
     held = next(t for t in document["testimonies"] if t["slug"] == paused.slug)
     assert held["consent"][-1]["scope"] == "archive"
+    # Written with its recordings, as a backup is, and restored from there.
+    backup = tmp_path / "backup" / "bundle.json"
+    backup.parent.mkdir()
+    call_command("export_bundle", str(backup), stdout=io.StringIO())
     wipe_archive()
-    bundle_import(data=document)
+    bundle_import_file(backup)
 
     restored = Testimony.objects.get(slug=paused.slug)
     assert restored.status == Testimony.Status.PUBLISHED
@@ -753,6 +760,11 @@ def test_export_command_public_says_so_and_copies_only_released_media(
         if p.is_file()
     )
     assert copied == [
+        # The demo's recordings released to the public (the research-only
+        # one stays out), then the two of the rich bundle's own.
+        "media/a-solicitor-in-dublin/a-solicitor-in-dublin.ogg",
+        "media/ce-que-les-images-laissent/ce-que-les-images-laissent.ogg",
+        "media/livrer-sous-la-pluie/livrer-sous-la-pluie.ogg",
         "media/un-son-sans-image/un-son-sans-image.ogg",
         "media/une-voix-enregistree/une-voix-enregistree.mp4",
         "public.json",
@@ -770,7 +782,8 @@ def test_public_export_command_names_the_media_left_out_until_made(
     call_command("export_bundle", str(target), "--public", stdout=out)
     assert not (tmp_path / "media").exists()
     assert (
-        "The public renditions of un-son-sans-image, une-voix-enregistree are not ready"
+        "The public renditions of a-solicitor-in-dublin, ce-que-les-images-laissent, "
+        "livrer-sous-la-pluie, un-son-sans-image, une-voix-enregistree are not ready"
     ) in out.getvalue()
     made_renditions()
     out = io.StringIO()

@@ -466,7 +466,7 @@ def test_published_testimony_without_published_at_gets_the_time_of_import(
     assert published["status"] == "published"
     del published["published_at"]
 
-    bundle_import(data=demo, now=NOW)
+    bundle_import(data=demo, base_dir=DEMO_BUNDLE.parent, now=NOW)
 
     assert Testimony.objects.get(slug=published["slug"]).published_at == NOW
     kept = demo["testimonies"][1]

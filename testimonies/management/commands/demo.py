@@ -28,7 +28,8 @@ def _stop(signum, frame):
 
 class Command(BaseCommand):
     help = (
-        "Migrate, load the demo data if the archive is empty, serve on 127.0.0.1:8000 "
+        "Migrate, load the demo data and make its renditions if the archive is "
+        "empty, serve on 127.0.0.1:8000 "
         "with the background worker that makes renditions beside the site."
     )
 
