@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -119,6 +120,31 @@ def test_demo_command_migrates_and_loads_without_serving(capsys):
     with_media = Testimony.objects.exclude(media="")
     assert with_media.exists()
     assert all(ready_rendition(t) is not None for t in with_media)
+
+
+def test_the_demo_prints_an_account_per_role_that_logs_in(client, capsys, settings):
+    settings.ARCHIVE_DEMO_ACCOUNTS = True
+    call_command("seed_demo", "--no-renditions", verbosity=0)
+    call_command("demo", "--no-serve")
+    printed = capsys.readouterr().out
+    accounts = re.findall(r"(\w+)\s+user (demo-\w+)\s+password (\S+)", printed)
+    assert {role for role, _user, _password in accounts} == {
+        "curator",
+        "archivist",
+        "researcher",
+    }
+    for _role, username, password in accounts:
+        assert client.login(username=username, password=password)
+        client.logout()
+
+
+def test_the_demo_under_production_settings_makes_no_account(capsys):
+    call_command("seed_demo", "--no-renditions", verbosity=0)
+    call_command("demo", "--no-serve")
+    assert "No demo accounts" in capsys.readouterr().out
+    from django.contrib.auth import get_user_model
+
+    assert not get_user_model().objects.filter(username__startswith="demo-").exists()
 
 
 class StandInWorker:

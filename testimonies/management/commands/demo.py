@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from testimonies import demo_accounts
+
 
 def start_worker() -> subprocess.Popen:
     """The background worker that makes renditions, in a process of its own
@@ -42,6 +44,7 @@ class Command(BaseCommand):
     def handle(self, *args, addrport, no_serve, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("seed_demo", stdout=self.stdout)
+        self.show_accounts()
         if no_serve:
             return
         worker = start_worker()
@@ -61,3 +64,20 @@ class Command(BaseCommand):
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+
+    def show_accounts(self) -> None:
+        """Make the demo's account of each role and print how to log in."""
+        if not demo_accounts.enabled():
+            self.stdout.write(
+                "No demo accounts: they are made with development settings only."
+            )
+            return
+        self.stdout.write(
+            "Demo accounts (new passwords each time the demo starts; the "
+            "workspace is at /admin/):"
+        )
+        for account in demo_accounts.demo_accounts_create():
+            self.stdout.write(
+                f"  {account.role:<10}  user {account.username:<16}"
+                f"  password {account.password}"
+            )
