@@ -235,3 +235,18 @@ def test_a_rebuild_takes_every_shelf_back_into_the_tables(small_shelves):
     assert shelved() == {parent: [] for parent in PARENTS}
     assert index_held() == before
     assert_index_exact()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_index_migrates_back_with_its_shelves(small_shelves):
+    from django.core.management import call_command
+
+    bundle_import(data=bundle("quai"), now=NOW)
+    assert shelved()["search_segment"]
+    call_command("migrate", "search", "0003", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_inherits")
+        assert cursor.fetchone()[0] == 0
+    call_command("migrate", "search", "0002", verbosity=0)
+    call_command("migrate", verbosity=0)
+    assert shelved() == {parent: [] for parent in PARENTS}

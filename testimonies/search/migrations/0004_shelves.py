@@ -3,7 +3,20 @@
 from django.db import migrations
 
 POSTGRESQL = ["CREATE SEQUENCE search_shelf_number"]
-POSTGRESQL_DROP = ["DROP SEQUENCE search_shelf_number"]
+POSTGRESQL_DROP = [
+    # The shelves first: the tables they inherit cannot be dropped before them.
+    """DO $$
+    DECLARE shelf regclass;
+    BEGIN
+        FOR shelf IN SELECT inhrelid::regclass FROM pg_inherits
+                     WHERE inhparent IN ('search_segment'::regclass,
+                                         'search_words'::regclass)
+        LOOP
+            EXECUTE 'DROP TABLE ' || shelf::text;
+        END LOOP;
+    END $$""",
+    "DROP SEQUENCE search_shelf_number",
+]
 
 
 def _run(statements):
