@@ -45,7 +45,9 @@ def record(**fields):
             start=start,
             end=start + 2,
             speaker="narrator",
-            text=f"Passage {position} : les colis passaient, le scanner bipait.",
+            # Long enough that, on a phone, a passage starts out of view.
+            text=f"Passage {position} : "
+            + "les colis passaient, le scanner bipait, la cadence montait. " * 12,
         )
     rendition = jobs.renditions_follow(testimony_id=testimony.pk, enqueue=False)
     assert jobs.rendition_make(rendition_id=rendition.pk) == "ready"
@@ -84,6 +86,15 @@ def sought(page, seconds: float) -> None:
     for, failing at the page's timeout)."""
     page.wait_for_function("() => window.seeks.length > 0")
     assert page.evaluate("() => window.seeks[0]") == pytest.approx(seconds, abs=0.1)
+
+
+def in_view(page, anchor: str) -> None:
+    """The passage's top is on screen, below the player that stays at the top."""
+    top = page.locator(f'[id="{anchor}"]').evaluate(
+        "e => e.getBoundingClientRect().top"
+    )
+    player = page.locator(".player").evaluate("e => e.getBoundingClientRect().bottom")
+    assert max(player, 0) <= top < page.viewport_size["height"]
 
 
 def playing(page, anchor: str):
@@ -135,6 +146,7 @@ def test_the_marked_passage_follows_playback(live_server, page, recorded):
     playing(page, "t=0:04").to_have_class(re.compile(r"\bplaying\b"))
     expect(page.locator(".segment.playing")).to_have_count(1)
     assert page.locator('[id="t=0:04"]').get_attribute("aria-current") == "true"
+    in_view(page, "t=0:04")
 
     media.evaluate("m => { m.pause(); m.currentTime = 0.5; }")
     playing(page, "t=0:00").to_have_class(re.compile(r"\bplaying\b"))
