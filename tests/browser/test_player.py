@@ -235,3 +235,26 @@ def test_the_page_with_its_player_is_valid_html(
     )
     messages = json.loads(checked.stderr or '{"messages": []}')["messages"]
     assert [(m.get("lastLine"), m["message"]) for m in messages] == []
+
+
+def test_without_javascript_the_media_and_the_transcript_still_work(
+    live_server, browser, recorded
+):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        url = live_server.url + reverse("testimonies:detail", args=[recorded.slug])
+        page.goto(url + "#t=0:04")
+        media = page.locator(MEDIA)
+        assert media.is_visible()
+        assert media.get_attribute("controls") is not None
+        # The native element loads its rendition on its own.
+        media.evaluate(
+            "m => new Promise(done => m.readyState >= 1 ? done() :"
+            " m.addEventListener('loadedmetadata', done))"
+        )
+        assert page.locator(".transcript").is_visible()
+        # The passage the address names is the document's target.
+        assert page.locator('[id="t=0:04"]').evaluate("e => e.matches(':target')")
+    finally:
+        context.close()
