@@ -65,9 +65,12 @@
     return window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   }
 
+  // In view: on screen and not under the player, which stays at the top.
+  var player = document.querySelector(".player");
   function segmentInView(segment) {
     var box = segment.getBoundingClientRect();
-    return box.top >= 0 && box.bottom <= (window.innerHeight || document.documentElement.clientHeight);
+    var top = player ? Math.max(0, player.getBoundingClientRect().bottom) : 0;
+    return box.top >= top && box.bottom <= (window.innerHeight || document.documentElement.clientHeight);
   }
 
   function hidden() {

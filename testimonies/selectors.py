@@ -10,9 +10,21 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from . import search
-from .models import Appearance, Episode, JobType, Narrator, Segment, Testimony, Theme
+from .media.plan import ready_rendition
+from .models import (
+    Appearance,
+    ConsentRecord,
+    Episode,
+    JobType,
+    Narrator,
+    Rendition,
+    Segment,
+    Testimony,
+    Theme,
+)
 from .querysets import media_offer_for
 from .timecodes import timecode
 
@@ -114,8 +126,24 @@ class TestimonyPage:
     segments: list[Segment]
     appearances: list[Appearance]
     media_offer: str
-    # The public rendition's address, where there is one to play.
-    media_url: str | None = None
+    # The ready rendition of the current state, where the offer is not none.
+    rendition: Rendition | None = None
+
+    @property
+    def media_url(self) -> str | None:
+        """The media view's address, where there is a rendition to play."""
+        if self.rendition is None:
+            return None
+        return reverse("testimonies:media", kwargs={"slug": self.testimony.slug})
+
+    @property
+    def media_preparing(self) -> bool:
+        """Media is offered, but its rendition of the current state is not
+        ready yet: the page says so instead of showing a player."""
+        return (
+            self.media_offer != ConsentRecord.MediaRelease.NONE
+            and self.rendition is None
+        )
 
     @property
     def lines(self) -> list[Line]:
@@ -171,9 +199,14 @@ def testimony_page(user, slug: str) -> TestimonyPage:
         ),
         slug=slug,
     )
+    offer = media_offer_for(testimony, user)
+    rendition = None
+    if offer != ConsentRecord.MediaRelease.NONE:
+        rendition = ready_rendition(testimony)
     return TestimonyPage(
         testimony=testimony,
         segments=list(testimony.segments.all()),
         appearances=list(testimony.appearances.all()),
-        media_offer=media_offer_for(testimony, user),
+        media_offer=offer,
+        rendition=rendition,
     )

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from testimonies import services
-from testimonies.models import Narrator, Testimony
+from testimonies.media.plan import rendition_plan
+from testimonies.models import Narrator, Rendition, Testimony
 
 from .factories import (
     EpisodeFactory,
@@ -16,6 +17,7 @@ from .factories import (
     TestimonyFactory,
     ThemeFactory,
 )
+from .media.archive import stand_in_original
 
 pytestmark = pytest.mark.django_db
 
@@ -84,13 +86,35 @@ def urls(taxonomy):
     ]
 
 
+def give_media(testimony, status) -> None:
+    """The testimony's media offered, its rendition ``status`` (none: no row)."""
+    stand_in_original(testimony)
+    if status is not None:
+        Rendition.objects.create(
+            testimony=testimony,
+            state=rendition_plan(testimony).state,
+            status=status,
+            name="t-0.ogg",
+            kind="audio",
+            content_type="audio/ogg; codecs=opus",
+        )
+
+
+@pytest.mark.parametrize(
+    "media", [None, "player", "preparing"], ids=["no-media", "player", "preparing"]
+)
 @pytest.mark.parametrize("signed_in", [False, True])
 def test_every_page_asks_as_many_queries_for_a_large_archive_as_for_a_small_one(
-    client, taxonomy, researcher, signed_in
+    client, taxonomy, researcher, signed_in, media
 ):
     if signed_in:
         client.force_login(researcher)
     add_testimonies(taxonomy, count=1, segments=2)
+    if media is not None:
+        give_media(
+            Testimony.objects.get(slug="t-0"),
+            Rendition.Status.READY if media == "player" else None,
+        )
     small = {url: queries(client, url) for url in urls(taxonomy)}
     # Many more testimonies, each longer, more themes, job types and episodes,
     # and the testimony shown longer too.
@@ -112,3 +136,6 @@ def test_every_page_asks_as_many_queries_for_a_large_archive_as_for_a_small_one(
         )
     large = {url: queries(client, url) for url in urls(taxonomy)}
     assert large == small
+    page = client.get(reverse("testimonies:detail", args=["t-0"])).content.decode()
+    assert ("<audio" in page) is (media == "player")
+    assert ("en cours de préparation" in page) is (media == "preparing")
