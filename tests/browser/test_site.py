@@ -4,12 +4,14 @@ narrator's request; and every kind of page checked by axe-core (WCAG 2.1 A
 and AA) and by the Nu HTML Checker."""
 
 import json
+import re
 import subprocess
 import urllib.request
 
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from playwright.sync_api import expect
 
 from testimonies import services
 
@@ -22,6 +24,9 @@ from ..factories import (
 )
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# The class of the passage being played (static/player.js), among its others.
+PLAYING = re.compile(r"(^|\s)playing(\s|$)")
 
 
 @pytest.fixture
@@ -78,27 +83,27 @@ def test_the_transcript_waits_behind_its_content_warning(live_server, page, site
     page.goto(live_server.url + reverse("testimonies:detail", args=["sous-la-pluie"]))
     warning = page.locator(".content-warning")
     transcript = page.locator(".transcript")
-    assert warning.is_visible()
+    expect(warning).to_be_visible()
     assert "accident" in warning.inner_text()
-    assert not transcript.is_visible()
+    expect(transcript).to_be_hidden()
 
     page.get_by_text("J’ai lu l’avertissement").click()
 
-    assert transcript.is_visible()
+    expect(transcript).to_be_visible()
 
 
 def test_a_passage_link_opens_the_page_at_its_passage(live_server, page, site):
     url = live_server.url + reverse("testimonies:detail", args=["le-syndicat"])
     page.goto(url + "#t=1:02:03")
     passage = page.locator('[id="t=1:02:03"]')
-    assert passage.is_visible()
-    assert passage.evaluate("e => e.classList.contains('playing')")
+    expect(passage).to_be_visible()
+    expect(passage).to_have_class(PLAYING)
     box = passage.bounding_box()
     assert 0 <= box["y"] < page.viewport_size["height"]
 
     # Each passage offers its own link, its time.
     page.locator('[id="t=2:05"] a.time').click()
-    assert page.url.endswith("#t=2:05")
+    expect(page).to_have_url(re.compile(re.escape("#t=2:05") + "$"))
 
 
 def test_a_passage_behind_a_warning_is_shown_once_the_warning_is_read(
@@ -108,8 +113,8 @@ def test_a_passage_behind_a_warning_is_shown_once_the_warning_is_read(
     page.goto(url + "#t=1:01")
     page.get_by_text("J’ai lu l’avertissement").click()
     passage = page.locator('[id="t=1:01"]')
-    assert passage.is_visible()
-    assert passage.evaluate("e => e.classList.contains('playing')")
+    expect(passage).to_be_visible()
+    expect(passage).to_have_class(PLAYING)
 
 
 def test_the_language_switch_keeps_the_page(live_server, page, site):
@@ -120,7 +125,7 @@ def test_the_language_switch_keeps_the_page(live_server, page, site):
 
     with translation.override("en"):
         english = reverse("testimonies:detail", args=["le-syndicat"])
-    assert page.url == live_server.url + english
+    expect(page).to_have_url(live_server.url + english)
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() == "Titre le-syndicat"
 
@@ -130,13 +135,15 @@ def test_a_search_leads_to_the_passage_it_found(live_server, page, site):
     page.get_by_label("Chercher dans les témoignages").first.fill("plateforme")
     page.get_by_role("button", name="Chercher").first.click()
 
-    assert page.locator("mark", has_text="plateforme").first.is_visible()
+    expect(page.locator("mark", has_text="plateforme").first).to_be_visible()
     page.locator('.passages a[href="/testimonies/le-syndicat/#t=1:01"]').click()
 
-    assert page.url.endswith("/testimonies/le-syndicat/#t=1:01")
+    expect(page).to_have_url(
+        re.compile(re.escape("/testimonies/le-syndicat/#t=1:01") + "$")
+    )
     passage = page.locator('[id="t=1:01"]')
-    assert passage.is_visible()
-    assert passage.evaluate("e => e.classList.contains('playing')")
+    expect(passage).to_be_visible()
+    expect(passage).to_have_class(PLAYING)
 
 
 def test_a_filter_narrows_the_search_and_is_removed_alone(live_server, page, site):
@@ -144,14 +151,14 @@ def test_a_filter_narrows_the_search_and_is_removed_alone(live_server, page, sit
         slug="ailleurs", title="Titre ailleurs", published=True, consent="public"
     )
     page.goto(live_server.url + reverse("testimonies:search"))
-    assert page.locator("text=Titre ailleurs").is_visible()
+    expect(page.locator("text=Titre ailleurs")).to_be_visible()
 
     page.locator(".facets").get_by_role("link", name="Livreur", exact=True).click()
 
-    assert not page.locator("text=Titre ailleurs").is_visible()
-    assert page.locator("text=Titre le-syndicat").is_visible()
+    expect(page.locator("text=Titre ailleurs")).to_be_hidden()
+    expect(page.locator("text=Titre le-syndicat")).to_be_visible()
     page.get_by_role("link", name="Retirer le filtre Métier : Livreur").click()
-    assert page.locator("text=Titre ailleurs").is_visible()
+    expect(page.locator("text=Titre ailleurs")).to_be_visible()
 
 
 def test_a_narrator_sends_a_request(live_server, page, site):
