@@ -5,6 +5,7 @@ recorded and tried again, and process_media makes whatever is pending."""
 import datetime as dt
 import io
 import logging
+import signal
 
 import pytest
 from django.core.management import call_command
@@ -152,9 +153,17 @@ def test_the_worker_makes_the_rendition_a_change_enqueued(
             end=19,
             reason="person",
         )
-    call_command(
-        "db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0
-    )
+    # The worker takes over the process's signals to stop cleanly; in the
+    # tests' process they are given back once it is done.
+    taken = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
+    handlers = {number: signal.getsignal(number) for number in taken}
+    try:
+        call_command(
+            "db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0
+        )
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
     rendition = Rendition.objects.get()
     assert rendition.status == Rendition.Status.READY
     assert rendition.state == rendition_plan(testimony).state
