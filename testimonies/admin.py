@@ -82,6 +82,18 @@ class TaxonomyAdmin(RefusalsAsMessages, admin.ModelAdmin):
             services.taxonomy_delete(entry=entry)
 
 
+def _private_file(request, storage, name: str, stem: str):
+    """A private stored file for staff, named after ``stem`` with its own
+    extension, its type guessed from its stored name (with Range)."""
+    return stored_file_response(
+        request,
+        storage,
+        name,
+        content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
+        filename=f"{stem}{PurePosixPath(name).suffix}",
+    )
+
+
 # The curators' workspace carries the archive's name, in the curator's language.
 admin.site.site_header = _("Archive of click workers' testimonies")
 admin.site.site_title = _("Curators' workspace")
@@ -476,13 +488,8 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
             raise Http404
         if not self.has_change_permission(request, testimony):
             raise PermissionDenied
-        name = testimony.media.name
-        return stored_file_response(
-            request,
-            originals(),
-            name,
-            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-            filename=f"{testimony.slug}-original{PurePosixPath(name).suffix}",
+        return _private_file(
+            request, originals(), testimony.media.name, f"{testimony.slug}-original"
         )
 
     def consent_form_view(self, request, object_id, record_id):
@@ -497,13 +504,11 @@ class TestimonyAdmin(RefusalsAsMessages, admin.ModelAdmin):
         if record is None or not record.form:
             raise Http404
         services.consent_form_view(record=record, user=request.user)
-        name = record.form.name
-        return stored_file_response(
+        return _private_file(
             request,
             consent_forms(),
-            name,
-            content_type=mimetypes.guess_type(name)[0] or "application/octet-stream",
-            filename=f"{testimony.slug}-consent-{record.pk}{PurePosixPath(name).suffix}",
+            record.form.name,
+            f"{testimony.slug}-consent-{record.pk}",
         )
 
     def transcript_import_view(self, request, object_id):
